@@ -1,0 +1,5 @@
+//! Request extractors: the authenticated user, path ids, and tolerant JSON bodies.
+
+pub mod auth;
+pub mod id;
+pub mod json;

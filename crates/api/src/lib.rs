@@ -1,0 +1,56 @@
+//! defdrive-api: the HTTP API of defdrive (SPEC.md), as an axum router.
+//!
+//! Handlers are thin: they parse the request with the extractors in [`extract`], call the
+//! core, and shape the reply with [`wire`]. Every error is JSON ([`error::ApiError`]).
+
+pub mod error;
+pub mod extract;
+mod middleware;
+mod openapi;
+mod routes;
+pub mod state;
+pub mod wire;
+
+pub use state::{ApiConfig, AppState};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+
+/// The whole HTTP surface: API routes, docs, JSON 404/405, CORS and path normalisation.
+pub fn router(state: AppState) -> Router {
+    let cors = state.config.cors.clone();
+    let api = Router::new()
+        .route("/api/health", get(routes::health::health))
+        .route("/api/signup", post(routes::accounts::signup))
+        .route("/api/login", post(routes::accounts::login))
+        .route(
+            "/api/upload",
+            post(routes::upload::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/files", get(routes::files::list))
+        .route("/api/files/stats", get(routes::stats::stats))
+        .route(
+            "/api/files/{id}",
+            axum::routing::delete(routes::files::delete),
+        )
+        .route("/api/files/{id}/access", put(routes::files::set_access))
+        .route("/api/files/{id}/download", get(routes::files::download))
+        .route("/api/user/limits", get(routes::limits::mine))
+        .route("/api/admin/users/limits", get(routes::admin::list_limits))
+        .route(
+            "/api/admin/users/{id}/limits",
+            put(routes::admin::set_limits),
+        )
+        .merge(openapi::docs())
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(state);
+    Router::new()
+        .fallback_service(api)
+        .layer(axum::middleware::from_fn(middleware::path::normalize))
+        .layer(axum::middleware::from_fn_with_state(
+            cors,
+            middleware::cors::cors,
+        ))
+}

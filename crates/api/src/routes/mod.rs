@@ -1,0 +1,10 @@
+//! One module per resource; each handler parses, calls the core or the repo, and replies.
+
+pub mod accounts;
+pub mod admin;
+pub mod download;
+pub mod files;
+pub mod health;
+pub mod limits;
+pub mod stats;
+pub mod upload;

@@ -1,0 +1,86 @@
+//! `POST /api/upload`: one multipart part named `file`, streamed through the core's upload
+//! pipeline (quota checked early and reserved atomically, ack after durable).
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::auth::AuthUser;
+use crate::state::AppState;
+use crate::wire::{ErrorJson, FileJson};
+use axum::Json;
+use axum::extract::State;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::http::StatusCode;
+use defdrive_core::upload::UploadError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct UploadReply {
+    #[schema(example = "File uploaded successfully")]
+    message: &'static str,
+    file: FileJson,
+}
+
+/// The multipart form of an upload (for the OpenAPI document).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+#[utoipa::path(post, path = "/api/upload", tag = "files", security(("bearer" = [])),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 200, description = "Stored, durable and recorded; new files are private", body = UploadReply),
+        (status = 400, description = "No file provided / Invalid file name", body = ErrorJson),
+        (status = 403, description = "File limit exceeded (current_files, max_files) or Storage limit \
+            exceeded (current_storage, max_storage, file_size)", body = ErrorJson),
+        (status = 409, description = "A live file of that name exists", body = ErrorJson)))]
+pub async fn upload(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Json<UploadReply>> {
+    let mut multipart = multipart.map_err(|_| ApiError::bad_request("No file provided"))?;
+    let outcome = loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) | Err(_) => break Err(ApiError::bad_request("No file provided")),
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let Some(raw_name) = field.file_name().map(str::to_owned) else {
+            break Err(ApiError::bad_request("No file provided"));
+        };
+        break state
+            .uploads
+            .receive(user.id, &raw_name, field)
+            .await
+            .map_err(upload_error);
+    };
+    // Read what is left of the body so the client is sure to get the answer.
+    while let Ok(Some(_)) = multipart.next_field().await {}
+    let file = outcome?;
+    Ok(Json(UploadReply {
+        message: "File uploaded successfully",
+        file: FileJson::new(&file, &user.username),
+    }))
+}
+
+fn upload_error(error: UploadError) -> ApiError {
+    match error {
+        UploadError::InvalidName => ApiError::bad_request("Invalid file name"),
+        UploadError::NameTaken => {
+            ApiError::conflict("A file with this name already exists in your folder")
+        }
+        UploadError::Quota(q) => ApiError::quota(&q),
+        UploadError::NoSuchUser => ApiError::invalid_token(),
+        UploadError::Body(reason) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("Upload interrupted: {reason}"),
+        ),
+        other @ (UploadError::Repo(_) | UploadError::Store(_)) => {
+            ApiError::internal("Failed to upload file", other)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! What every handler can reach: the repository, the store, the upload pipeline, the token
+//! keys and the API's configuration.
+
+use defdrive_core::repo::Repo;
+use defdrive_core::store::Store;
+use defdrive_core::token::TokenKeys;
+use defdrive_core::upload::Uploads;
+use std::sync::Arc;
+
+/// Allowed browser origins for CORS.
+#[derive(Debug, Clone)]
+pub enum CorsOrigins {
+    Any,
+    List(Vec<String>),
+}
+
+/// The API's part of the configuration.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Public base URL, for share links (no trailing slash).
+    pub host_url: String,
+    pub allow_signup: bool,
+    pub default_max_files: i64,
+    pub default_max_storage: i64,
+    pub cors: Arc<CorsOrigins>,
+    /// Peers whose forwarding headers are believed.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub repo: Arc<dyn Repo>,
+    pub store: Arc<dyn Store>,
+    pub uploads: Uploads,
+    pub tokens: TokenKeys,
+    pub config: ApiConfig,
+}

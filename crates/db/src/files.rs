@@ -1,0 +1,149 @@
+//! Queries on files: listing, lookup, the public flag, soft delete, and statistics from the
+//! per-user counters and per-extension totals kept in step with the files table.
+
+use crate::SqlRepo;
+use crate::rows::{self, file_columns, now};
+use defdrive_core::model::{File, FileId, FileTypeTotal, Stats, UserId};
+use sqlx::Row;
+
+impl SqlRepo {
+    pub(crate) async fn select_files(&self, user: UserId) -> Result<Vec<File>, sqlx::Error> {
+        sqlx::query(concat!(
+            "SELECT ",
+            file_columns!(),
+            " FROM files WHERE user_id = $1 AND deleted_at IS NULL ORDER BY id"
+        ))
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(rows::file)
+        .collect()
+    }
+
+    pub(crate) async fn select_file(&self, id: FileId) -> Result<Option<File>, sqlx::Error> {
+        sqlx::query(concat!(
+            "SELECT ",
+            file_columns!(),
+            " FROM files WHERE id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(rows::file)
+        .transpose()
+    }
+
+    pub(crate) async fn select_name_exists(
+        &self,
+        user: UserId,
+        name: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT id FROM files WHERE user_id = $1 AND name = $2 AND deleted_at IS NULL",
+        )
+        .bind(user)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    pub(crate) async fn update_file_public(
+        &self,
+        id: FileId,
+        public: bool,
+    ) -> Result<Option<File>, sqlx::Error> {
+        sqlx::query(concat!(
+            "UPDATE files SET public = $2, updated_at = $3 \
+             WHERE id = $1 AND deleted_at IS NULL RETURNING ",
+            file_columns!()
+        ))
+        .bind(id)
+        .bind(public)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(rows::file)
+        .transpose()
+    }
+
+    pub(crate) async fn soft_delete_file(&self, id: FileId) -> Result<Option<File>, sqlx::Error> {
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(concat!(
+            "UPDATE files SET deleted_at = $2, updated_at = $2 \
+             WHERE id = $1 AND deleted_at IS NULL RETURNING ",
+            file_columns!()
+        ))
+        .bind(id)
+        .bind(at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(file) = row.as_ref().map(rows::file).transpose()? else {
+            return Ok(None);
+        };
+        sqlx::query(
+            "UPDATE accesses SET deleted_at = $2, updated_at = $2 \
+             WHERE file_id = $1 AND deleted_at IS NULL",
+        )
+        .bind(id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE users SET used_files = used_files - 1, used_storage = used_storage - $2 \
+             WHERE id = $1",
+        )
+        .bind(file.user_id)
+        .bind(file.size)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE file_type_totals SET file_count = file_count - 1, total_size = total_size - $3 \
+             WHERE user_id = $1 AND extension = $2",
+        )
+        .bind(file.user_id)
+        .bind(&file.extension)
+        .bind(file.size)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(file))
+    }
+
+    pub(crate) async fn select_stats(&self, user: UserId) -> Result<Stats, sqlx::Error> {
+        let usage = sqlx::query("SELECT used_files, used_storage FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_optional(&self.pool)
+            .await?;
+        let (file_count, total_storage) = match usage {
+            Some(row) => (row.try_get("used_files")?, row.try_get("used_storage")?),
+            None => (0, 0),
+        };
+        let file_types = sqlx::query(
+            "SELECT extension, file_count, total_size FROM file_type_totals \
+             WHERE user_id = $1 AND file_count > 0 \
+             ORDER BY total_size DESC, file_count DESC, extension ASC",
+        )
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(FileTypeTotal {
+                extension: row.try_get("extension")?,
+                count: row.try_get("file_count")?,
+                total_size: row.try_get("total_size")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+        Ok(Stats {
+            file_count,
+            total_storage,
+            file_types,
+        })
+    }
+}
