@@ -44,6 +44,9 @@ pub async fn upload(
     let outcome = loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
+            Err(e) if is_bad_part_header(&e.body_text()) => {
+                break Err(ApiError::bad_request("Invalid file name"));
+            }
             Ok(None) | Err(_) => break Err(ApiError::bad_request("No file provided")),
         };
         if field.name() != Some("file") {
@@ -65,6 +68,13 @@ pub async fn upload(
         message: "File uploaded successfully",
         file: FileJson::new(&file, &user.username),
     }))
+}
+
+/// A part header that does not parse: in practice a file name with raw control characters
+/// (browsers escape them, other clients may not).
+fn is_bad_part_header(text: &str) -> bool {
+    text.contains("failed to read headers")
+        || text.contains("failed to decode field's raw header value")
 }
 
 fn upload_error(error: UploadError) -> ApiError {

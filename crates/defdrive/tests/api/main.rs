@@ -1,0 +1,11 @@
+//! defdrive's HTTP tests: every scenario talks real HTTP to the real binary, on SQLite and
+//! on PostgreSQL (`cargo test sqlite` / `cargo test postgres` runs one backend).
+
+mod accounts;
+mod admin;
+mod auth;
+mod files;
+mod harness;
+mod service;
+mod stats;
+mod uploads;
