@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""defdrive benchmarks: print figures, assert nothing (see bench/README.md).
+
+    python3 bench/bench.py stats   [--backend sqlite|postgres|both]
+    python3 bench/bench.py upload  [--backend ...] [--size-mib 1024]
+
+stats:  latency and requests/s of GET /api/files/stats for one user with 1k and 100k files
+        (rows seeded directly in the database, totals derived from them), measured with wrk.
+upload: POST /api/upload of one file (default 1 GiB) with curl: throughput, and the
+        server's peak RSS (VmHWM), next to `dd ... conv=fsync` of the same size on the same disk.
+Uses the release binary (built first), wrk and curl (apt-get install wrk curl).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(ROOT, "target", "release", "defdrive")
+PG_ADMIN = os.environ.get("DEFDRIVE_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
+EXTENSIONS = ["pdf", "zip", "png", "txt", "jpg", "gz", "json", "mp4", "docx", "no_extension"]
+
+
+def build():
+    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "defdrive"], cwd=ROOT, check=True)
+
+
+class Server:
+    """A release defdrive on a fresh data folder and database."""
+
+    def __init__(self, backend, workdir):
+        self.backend = backend
+        self.data = os.path.join(workdir, "data")
+        os.makedirs(self.data, exist_ok=True)
+        if backend == "sqlite":
+            self.db_path = os.path.join(self.data, "defdrive.db")
+            self.database_url = "sqlite://" + self.db_path
+        else:
+            self.db_name = "defdrive_bench_%d" % os.getpid()
+            psql(PG_ADMIN, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.db_name)
+            psql(PG_ADMIN, "CREATE DATABASE %s" % self.db_name)
+            self.database_url = PG_ADMIN.rsplit("/", 1)[0] + "/" + self.db_name
+        self.env = dict(os.environ, DATA_PATH=self.data, DATABASE_URL=self.database_url, PORT="0",
+                        RUST_LOG="warn", DEFAULT_MAX_FILES="1000000", DEFAULT_MAX_STORAGE=str(1 << 50))
+        self.spawn()
+
+    def spawn(self):
+        self.proc = subprocess.Popen([BINARY], env=self.env, stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
+        line = self.proc.stdout.readline()
+        match = re.search(r"listening on (http://\S+)", line)
+        if not match:
+            raise SystemExit("defdrive did not start: %r" % line)
+        self.url = match.group(1)
+
+    def request(self, method, path, body=None, token=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        if token:
+            req.add_header("Authorization", "Bearer " + token)
+        with urllib.request.urlopen(req) as resp:
+            return json.loads(resp.read())
+
+    def user(self, name):
+        self.request("POST", "/api/signup", {"username": name, "password": "password123"})
+        return self.request("POST", "/api/login", {"username": name, "password": "password123"})["token"]
+
+    def peak_rss_kib(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return -1
+
+    def restart(self):
+        """A fresh process on the same data (tokens survive restarts)."""
+        self.proc.terminate()
+        self.proc.wait()
+        self.spawn()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+        if self.backend == "postgres":
+            psql(PG_ADMIN, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.db_name)
+
+
+def psql(url, sql):
+    env = dict(os.environ, PGOPTIONS="--client-min-messages=warning")
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql], check=True, stdout=subprocess.DEVNULL, env=env)
+
+
+def seed(server, user_id, count, start):
+    """Inserts `count` live files for `user_id` and brings the kept totals in step with the
+    files table, the way uploads keep them."""
+    ext = "CASE (n %% %d) %s END" % (len(EXTENSIONS), " ".join(
+        "WHEN %d THEN '%s'" % (i, e) for i, e in enumerate(EXTENSIONS)))
+    if server.backend == "sqlite":
+        series = "WITH RECURSIVE seq(n) AS (SELECT %d UNION ALL SELECT n + 1 FROM seq WHERE n < %d) " % (start, start + count - 1)
+        key = "printf('%032x', n)"
+        source = "FROM seq"
+    else:
+        series = ""
+        key = "lpad(to_hex(n), 32, '0')"
+        source = "FROM generate_series(%d, %d) AS n" % (start, start + count - 1)
+    now = int(time.time() * 1e6)
+    sql = f"""
+        {series}INSERT INTO files (created_at, updated_at, user_id, name, extension, size, hash, public, storage_key)
+        SELECT {now}, {now}, {user_id}, 'file' || n || '.' || ({ext}), {ext}, 1000 + (n % 5000), '', FALSE, {key} {source};
+        DELETE FROM file_type_totals WHERE user_id = {user_id};
+        INSERT INTO file_type_totals (user_id, extension, file_count, total_size)
+          SELECT user_id, extension, COUNT(*), SUM(size) FROM files WHERE user_id = {user_id} AND deleted_at IS NULL GROUP BY user_id, extension;
+        UPDATE users SET used_files = (SELECT COUNT(*) FROM files WHERE user_id = {user_id} AND deleted_at IS NULL),
+                         used_storage = (SELECT SUM(size) FROM files WHERE user_id = {user_id} AND deleted_at IS NULL)
+          WHERE id = {user_id};
+    """
+    if server.backend == "sqlite":
+        subprocess.run(["sqlite3", server.db_path], input=".timeout 10000\n" + sql, text=True, check=True)
+    else:
+        psql(server.database_url, sql)
+
+
+def wrk(url, token, seconds=10):
+    out = subprocess.run(["wrk", "-t2", "-c16", "-d%ds" % seconds, "--latency", "-H", "Authorization: Bearer " + token, url],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    def ms(label):
+        m = re.search(label + r"\s+([\d.]+)(us|ms|s)\b", out)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    return {"rps": rps, "avg_ms": ms("Latency"), "p50_ms": ms(" 50%"), "p99_ms": ms(" 99%")}
+
+
+def bench_stats(backend):
+    with tempfile.TemporaryDirectory(dir=ROOT + "/target") as work:
+        server = Server(backend, work)
+        try:
+            token = server.user("bench")
+            user_id = server.request("POST", "/api/login", {"username": "bench", "password": "password123"})["user"]["id"]
+            results = {}
+            seeded = 0
+            for total in (1000, 100000):
+                seed(server, user_id, total - seeded, seeded + 1)
+                seeded = total
+                stats = server.request("GET", "/api/files/stats", token=token)
+                assert stats["file_count"] == total, stats["file_count"]
+                wrk(server.url + "/api/files/stats", token, seconds=3)  # warm-up
+                results[total] = wrk(server.url + "/api/files/stats", token)
+                r = results[total]
+                print("  %-8s %7d files: %8.0f req/s  avg %.3f ms  p50 %.3f ms  p99 %.3f ms"
+                      % (backend, total, r["rps"], r["avg_ms"], r["p50_ms"], r["p99_ms"]), flush=True)
+            ratio = results[100000]["avg_ms"] / results[1000]["avg_ms"]
+            print("  %-8s latency at 100k / at 1k: %.2fx (target <= 1.5x)" % (backend, ratio), flush=True)
+        finally:
+            server.stop()
+
+
+def dd_fsync(path, mib):
+    start = time.monotonic()
+    subprocess.run(["dd", "if=/dev/zero", "of=" + path, "bs=1M", "count=%d" % mib, "conv=fsync"],
+                   check=True, stderr=subprocess.DEVNULL)
+    elapsed = time.monotonic() - start
+    os.remove(path)
+    return mib / elapsed
+
+
+def bench_upload(backend, mib):
+    with tempfile.TemporaryDirectory(dir=ROOT + "/target") as work:
+        source = os.path.join(work, "upload.bin")
+        subprocess.run(["dd", "if=/dev/urandom", "of=" + source, "bs=1M", "count=%d" % mib], check=True, stderr=subprocess.DEVNULL)
+        dd = dd_fsync(os.path.join(work, "dd.bin"), mib)
+        server = Server(backend, work)
+        try:
+            token = server.user("bench")
+            # Measure a process that has done nothing but this upload: signup and login
+            # hash passwords with Argon2 (19 MiB each), which would dominate the peak.
+            server.restart()
+            base_rss = server.peak_rss_kib()
+            start = time.monotonic()
+            out = subprocess.run(["curl", "-sS", "--fail-with-body", "-H", "Authorization: Bearer " + token,
+                                  "-F", "file=@" + source, server.url + "/api/upload"], capture_output=True, text=True)
+            elapsed = time.monotonic() - start
+            if out.returncode != 0:
+                raise SystemExit("upload failed: " + out.stdout + out.stderr)
+            size = json.loads(out.stdout)["file"]["Size"]
+            assert size == mib << 20, size
+            speed = mib / elapsed
+            peak = server.peak_rss_kib()
+            print("  %-8s upload %d MiB: %7.1f MiB/s   dd conv=fsync: %7.1f MiB/s   ratio %.2f (target >= 0.8)"
+                  % (backend, mib, speed, dd, speed / dd), flush=True)
+            print("  %-8s server peak RSS (VmHWM): %.1f MiB (%.1f MiB before the upload; target < 32 MiB)"
+                  % (backend, peak / 1024, base_rss / 1024), flush=True)
+        finally:
+            server.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["stats", "upload", "all"])
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--size-mib", type=int, default=1024)
+    args = parser.parse_args()
+    for tool in ("wrk", "curl", "psql", "sqlite3"):
+        if not shutil.which(tool):
+            raise SystemExit("needs %s (apt-get install wrk curl postgresql-client sqlite3)" % tool)
+    build()
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    print("machine: %d cores, %s" % (os.cpu_count(), subprocess.run(["uname", "-srm"], capture_output=True, text=True).stdout.strip()))
+    if args.what in ("stats", "all"):
+        print("GET /api/files/stats (wrk -t2 -c16 -d10s):")
+        for backend in backends:
+            bench_stats(backend)
+    if args.what in ("upload", "all"):
+        print("POST /api/upload:")
+        for backend in backends:
+            bench_upload(backend, args.size_mib)
+
+
+if __name__ == "__main__":
+    main()
