@@ -34,7 +34,28 @@ pub fn router(state: AppState) -> Router {
             "/api/files/{id}",
             axum::routing::delete(routes::files::delete),
         )
-        .route("/api/files/{id}/access", put(routes::files::set_access))
+        .route(
+            "/api/files/{id}/access",
+            put(routes::files::set_access)
+                .post(routes::accesses::create)
+                .get(routes::accesses::list),
+        )
+        .route(
+            "/api/files/{id}/accesses",
+            post(routes::accesses::create).get(routes::accesses::list),
+        )
+        .route(
+            "/api/access/{id}",
+            get(routes::accesses::get)
+                .put(routes::accesses::update)
+                .delete(routes::accesses::delete),
+        )
+        .route(
+            "/api/accesses/{id}",
+            get(routes::accesses::get).delete(routes::accesses::delete),
+        )
+        .route("/api/accesses/{id}/access", put(routes::accesses::update))
+        .route("/link/{token}", get(routes::links::download))
         .route("/api/files/{id}/download", get(routes::files::download))
         .route("/api/user/limits", get(routes::limits::mine))
         .route("/api/admin/users/limits", get(routes::admin::list_limits))

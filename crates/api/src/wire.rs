@@ -1,6 +1,7 @@
 //! The JSON shapes of replies, in DefDrive's PascalCase (SPEC section 3). Password hashes and
 //! storage keys have no field here, so they can never be emitted.
 
+use defdrive_core::access::Access;
 use defdrive_core::model::{File, FileTypeTotal, Stats, User};
 use defdrive_core::quota::Limits;
 use defdrive_core::timestamp::Timestamp;
@@ -223,4 +224,68 @@ impl MessageJson {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorJson {
     pub error: String,
+}
+
+/// A share link as DefDrive clients read it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccessJson {
+    #[serde(rename = "ID")]
+    pub id: i64,
+    #[serde(rename = "CreatedAt")]
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
+    #[serde(rename = "UpdatedAt")]
+    #[schema(value_type = String)]
+    pub updated_at: Timestamp,
+    #[serde(rename = "DeletedAt")]
+    #[schema(value_type = Option<String>)]
+    pub deleted_at: Option<String>,
+    #[serde(rename = "Name")]
+    pub name: String,
+    /// The bare token (32 lowercase hex characters).
+    #[serde(rename = "Link")]
+    pub link: String,
+    #[serde(rename = "Subnets")]
+    pub subnets: Vec<String>,
+    #[serde(rename = "IPs")]
+    pub ips: Vec<String>,
+    /// `""`: never expires.
+    #[serde(rename = "Expires")]
+    pub expires: String,
+    #[serde(rename = "Public")]
+    pub public: bool,
+    #[serde(rename = "OneTimeUse")]
+    pub one_time_use: bool,
+    #[serde(rename = "Used")]
+    pub used: bool,
+    /// Downloads still allowed while `EnableTTL`.
+    #[serde(rename = "TTL")]
+    pub ttl: i64,
+    #[serde(rename = "EnableTTL")]
+    pub enable_ttl: bool,
+    #[serde(rename = "FileID")]
+    pub file_id: i64,
+}
+
+impl AccessJson {
+    pub fn new(access: &Access) -> Self {
+        let rules = &access.rules;
+        Self {
+            id: access.id,
+            created_at: access.created_at,
+            updated_at: access.updated_at,
+            deleted_at: None,
+            name: rules.name.clone(),
+            link: access.token.clone(),
+            subnets: rules.subnets.iter().map(ToString::to_string).collect(),
+            ips: rules.ips.iter().map(ToString::to_string).collect(),
+            expires: rules.expires.map(|t| t.to_string()).unwrap_or_default(),
+            public: rules.public,
+            one_time_use: rules.one_time_use,
+            used: access.used,
+            ttl: rules.ttl,
+            enable_ttl: rules.enable_ttl,
+            file_id: access.file_id,
+        }
+    }
 }

@@ -2,7 +2,8 @@
 //! for SQLite and PostgreSQL. Each method is one consistent step (one statement or one
 //! transaction), so the rules hold with several servers sharing one database.
 
-use crate::model::{File, FileId, NewFile, NewUser, Stats, User, UserId};
+use crate::access::{Access, AccessRules};
+use crate::model::{AccessId, File, FileId, NewFile, NewUser, Stats, User, UserId};
 use crate::quota::QuotaError;
 use crate::timestamp::Timestamp;
 use async_trait::async_trait;
@@ -59,6 +60,28 @@ pub trait Repo: Send + Sync {
     async fn delete_file(&self, id: FileId) -> Result<Option<File>, RepoError>;
     /// The user's statistics, from the kept totals (cost independent of the file count).
     async fn stats(&self, user: UserId) -> Result<Stats, RepoError>;
+
+    // ---- share links
+    async fn create_access(
+        &self,
+        file: FileId,
+        token: &str,
+        rules: &AccessRules,
+    ) -> Result<Access, RepoError>;
+    /// A file's live accesses, ordered by id.
+    async fn accesses(&self, file: FileId) -> Result<Vec<Access>, RepoError>;
+    async fn access(&self, id: AccessId) -> Result<Option<Access>, RepoError>;
+    async fn access_by_token(&self, token: &str) -> Result<Option<Access>, RepoError>;
+    /// Replaces the rules; the token, the file and `used` stay.
+    async fn update_access(
+        &self,
+        id: AccessId,
+        rules: &AccessRules,
+    ) -> Result<Option<Access>, RepoError>;
+    async fn delete_access(&self, id: AccessId) -> Result<bool, RepoError>;
+    /// Consumes one use of a one-time or TTL-limited link with a single conditional
+    /// statement; `false` when no use was left.
+    async fn consume_access(&self, id: AccessId) -> Result<bool, RepoError>;
 
     // ---- uploads in progress
     /// Records that bytes are being written under `storage_key` (so a sweep can find them).

@@ -5,7 +5,6 @@ use crate::timestamp::Timestamp;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
-use rand::RngCore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,9 +39,7 @@ pub struct StoredObject {
 
 /// A new opaque storage key: 128 random bits as 32 lowercase hex characters.
 pub fn new_storage_key() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
+    crate::random::hex_128()
 }
 
 /// Whether `key` has the form [`new_storage_key`] makes (the only keys a store accepts).

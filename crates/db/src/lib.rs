@@ -4,6 +4,7 @@
 //! share (`$1` placeholders, `RETURNING`, `ON CONFLICT`, partial indexes). Each backend has its
 //! own migrations (`migrations/sqlite`, `migrations/postgres`), run at connect time.
 
+mod accesses;
 mod connect;
 mod files;
 mod repo;

@@ -4,7 +4,8 @@
 use crate::SqlRepo;
 use crate::uploads::backend;
 use async_trait::async_trait;
-use defdrive_core::model::{File, FileId, NewFile, NewUser, Stats, User, UserId};
+use defdrive_core::access::{Access, AccessRules};
+use defdrive_core::model::{AccessId, File, FileId, NewFile, NewUser, Stats, User, UserId};
 use defdrive_core::repo::{LimitsUpdate, Repo, RepoError};
 use defdrive_core::timestamp::Timestamp;
 
@@ -75,6 +76,45 @@ impl Repo for SqlRepo {
 
     async fn stats(&self, user: UserId) -> Result<Stats, RepoError> {
         self.select_stats(user).await.map_err(backend)
+    }
+
+    async fn create_access(
+        &self,
+        file: FileId,
+        token: &str,
+        rules: &AccessRules,
+    ) -> Result<Access, RepoError> {
+        self.insert_access(file, token, rules)
+            .await
+            .map_err(backend)
+    }
+
+    async fn accesses(&self, file: FileId) -> Result<Vec<Access>, RepoError> {
+        self.select_accesses(file).await.map_err(backend)
+    }
+
+    async fn access(&self, id: AccessId) -> Result<Option<Access>, RepoError> {
+        self.select_access(id).await.map_err(backend)
+    }
+
+    async fn access_by_token(&self, token: &str) -> Result<Option<Access>, RepoError> {
+        self.select_access_by_token(token).await.map_err(backend)
+    }
+
+    async fn update_access(
+        &self,
+        id: AccessId,
+        rules: &AccessRules,
+    ) -> Result<Option<Access>, RepoError> {
+        self.replace_access_rules(id, rules).await.map_err(backend)
+    }
+
+    async fn delete_access(&self, id: AccessId) -> Result<bool, RepoError> {
+        self.soft_delete_access(id).await.map_err(backend)
+    }
+
+    async fn consume_access(&self, id: AccessId) -> Result<bool, RepoError> {
+        self.consume_one_use(id).await.map_err(backend)
     }
 
     async fn begin_upload(&self, storage_key: &str, user: UserId) -> Result<(), RepoError> {

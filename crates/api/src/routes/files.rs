@@ -10,6 +10,7 @@ use crate::state::AppState;
 use crate::wire::{ErrorJson, FileJson, MessageJson};
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use defdrive_core::model::{File, User};
 use serde::{Deserialize, Serialize};
@@ -139,6 +140,8 @@ pub async fn download(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(raw_id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let file = owned_file(&state, &user, &raw_id, "File not found")
         .await
@@ -149,5 +152,7 @@ pub async fn download(
                 e
             }
         })?;
-    download::send(&state, &file).await
+    download::Prepared::new(&file, &method, &headers)
+        .respond(&state, &file)
+        .await
 }

@@ -1,6 +1,8 @@
 //! defdrive's HTTP tests: every scenario talks real HTTP to the real binary, on SQLite and
 //! on PostgreSQL (`cargo test sqlite` / `cargo test postgres` runs one backend).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod accounts;
 mod admin;
 mod auth;
