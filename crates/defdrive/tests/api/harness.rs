@@ -191,11 +191,20 @@ impl Server {
     }
 
     fn spawn(&mut self) {
+        let (child, url) = self.launch("server.log");
+        self.child = Some(child);
+        self.url = url;
+    }
+
+    /// Starts the binary with this server's environment, logging to `log_name` in the data
+    /// folder, and waits for its address.
+    fn launch(&self, log_name: &str) -> (Child, String) {
         std::fs::create_dir_all(self.data_path()).expect("data folder");
+        let log_path = self.data.path().join(log_name);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.data.path().join("server.log"))
+            .open(&log_path)
             .expect("server log");
         let mut child = self
             .command()
@@ -217,13 +226,20 @@ impl Server {
             for _ in lines {}
         });
         match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => self.url = url,
+            Ok(url) => (child, url),
             Err(_) => {
                 let _ = child.kill();
-                panic!("defdrive did not start; log:\n{}", self.log());
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                panic!("defdrive did not start; log:\n{log}");
             }
         }
-        self.child = Some(child);
+    }
+
+    /// A second server process sharing this one's database and storage folder (as two
+    /// nodes behind a load balancer would).
+    pub fn companion(&self) -> Companion {
+        let (child, url) = self.launch("companion.log");
+        Companion { child, url }
     }
 
     /// What the server wrote to stderr.
@@ -379,6 +395,19 @@ impl Server {
             }
         }
         found
+    }
+}
+
+/// A second server process on the same database and storage; stopped when dropped.
+pub struct Companion {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Companion {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

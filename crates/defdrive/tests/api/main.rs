@@ -8,6 +8,8 @@ mod admin;
 mod auth;
 mod files;
 mod harness;
+mod link_management;
+mod links;
 mod service;
 mod stats;
 mod uploads;
