@@ -75,3 +75,16 @@ pub struct Stats {
     /// Sorted by total size descending, then count descending, then extension ascending.
     pub file_types: Vec<FileTypeTotal>,
 }
+
+impl Stats {
+    /// Puts `file_types` in the order of the API: total size descending, then count
+    /// descending, then extension ascending (byte order, whatever the database's collation).
+    pub fn sort_file_types(&mut self) {
+        self.file_types.sort_by(|a, b| {
+            b.total_size
+                .cmp(&a.total_size)
+                .then(b.count.cmp(&a.count))
+                .then_with(|| a.extension.as_bytes().cmp(b.extension.as_bytes()))
+        });
+    }
+}

@@ -114,36 +114,34 @@ impl SqlRepo {
         Ok(Some(file))
     }
 
+    /// One statement, so the counts and the breakdown are one consistent snapshot. Sorted
+    /// in Rust, so the order never depends on a database collation.
     pub(crate) async fn select_stats(&self, user: UserId) -> Result<Stats, sqlx::Error> {
-        let usage = sqlx::query("SELECT used_files, used_storage FROM users WHERE id = $1")
-            .bind(user)
-            .fetch_optional(&self.pool)
-            .await?;
-        let (file_count, total_storage) = match usage {
-            Some(row) => (row.try_get("used_files")?, row.try_get("used_storage")?),
-            None => (0, 0),
-        };
-        let file_types = sqlx::query(
-            "SELECT extension, file_count, total_size FROM file_type_totals \
-             WHERE user_id = $1 AND file_count > 0 \
-             ORDER BY total_size DESC, file_count DESC, extension ASC",
+        let rows = sqlx::query(
+            "SELECT u.used_files, u.used_storage, t.extension, t.file_count, t.total_size \
+             FROM users u LEFT JOIN file_type_totals t ON t.user_id = u.id AND t.file_count > 0 \
+             WHERE u.id = $1",
         )
         .bind(user)
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(FileTypeTotal {
-                extension: row.try_get("extension")?,
-                count: row.try_get("file_count")?,
-                total_size: row.try_get("total_size")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
-        Ok(Stats {
-            file_count,
-            total_storage,
-            file_types,
-        })
+        .await?;
+        let mut stats = Stats {
+            file_count: 0,
+            total_storage: 0,
+            file_types: Vec::with_capacity(rows.len()),
+        };
+        for row in &rows {
+            stats.file_count = row.try_get("used_files")?;
+            stats.total_storage = row.try_get("used_storage")?;
+            if let Some(extension) = row.try_get::<Option<String>, _>("extension")? {
+                stats.file_types.push(FileTypeTotal {
+                    extension,
+                    count: row.try_get("file_count")?,
+                    total_size: row.try_get("total_size")?,
+                });
+            }
+        }
+        stats.sort_file_types();
+        Ok(stats)
     }
 }
