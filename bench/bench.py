@@ -3,11 +3,15 @@
 
     python3 bench/bench.py stats   [--backend sqlite|postgres|both]
     python3 bench/bench.py upload  [--backend ...] [--size-mib 1024]
+    python3 bench/bench.py links   [--backend ...] [--size-mib 1024]
 
 stats:  latency and requests/s of GET /api/files/stats for one user with 1k and 100k files
         (rows seeded directly in the database, totals derived from them), measured with wrk.
 upload: POST /api/upload of one file (default 1 GiB) with curl: throughput, and the
         server's peak RSS (VmHWM), next to `dd ... conv=fsync` of the same size on the same disk.
+links:  GET /link/{token} of a 1 GiB file with curl next to `cat stored-file > /dev/null`
+        (both from the page cache), and the server's peak RSS while 256 clients download a
+        10 MiB file at once.
 Uses the release binary (built first), wrk and curl (apt-get install wrk curl).
 """
 
@@ -200,9 +204,57 @@ def bench_upload(backend, mib):
             server.stop()
 
 
+def upload_file(server, token, path):
+    out = subprocess.run(["curl", "-sS", "--fail-with-body", "-H", "Authorization: Bearer " + token,
+                          "-F", "file=@" + path, server.url + "/api/upload"], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit("upload failed: " + out.stdout + out.stderr)
+    return json.loads(out.stdout)["file"]
+
+
+def public_link(server, token, file_id):
+    server.request("PUT", "/api/files/%d/access" % file_id, {"public": True}, token=token)
+    return server.request("POST", "/api/files/%d/access" % file_id, {"name": "bench", "public": True}, token=token)["link"]
+
+
+def timed(cmd):
+    start = time.monotonic()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return time.monotonic() - start
+
+
+def bench_links(backend, mib):
+    with tempfile.TemporaryDirectory(dir=ROOT + "/target") as work:
+        big = os.path.join(work, "big.bin")
+        small = os.path.join(work, "small.bin")
+        subprocess.run(["dd", "if=/dev/urandom", "of=" + big, "bs=1M", "count=%d" % mib], check=True, stderr=subprocess.DEVNULL)
+        subprocess.run(["dd", "if=/dev/urandom", "of=" + small, "bs=1M", "count=10"], check=True, stderr=subprocess.DEVNULL)
+        server = Server(backend, work)
+        try:
+            token = server.user("bench")
+            big_link = public_link(server, token, upload_file(server, token, big)["ID"])
+            small_link = public_link(server, token, upload_file(server, token, small)["ID"])
+            stored = max((os.path.join(d, f) for d, _, fs in os.walk(os.path.join(server.data, "blobs")) for f in fs),
+                         key=os.path.getsize)
+            timed(["cat", stored])  # warm the page cache
+            cat = mib / timed(["cat", stored])
+            link = mib / timed(["curl", "-sS", "--fail", "-o", "/dev/null", big_link])
+            print("  %-8s link download %d MiB: %7.1f MiB/s   cat > /dev/null: %7.1f MiB/s   ratio %.2f (target >= 0.8)"
+                  % (backend, mib, link, cat, link / cat), flush=True)
+            server.restart()
+            base = server.peak_rss_kib()
+            clients = 256
+            script = 'seq %d | xargs -P %d -I{} curl -sS --fail -o /dev/null "%s"' % (clients, clients, small_link)
+            elapsed = timed(["bash", "-c", script])
+            print("  %-8s %d clients x 10 MiB at once: %.1f s, %.0f MiB/s in all; server peak RSS %.1f MiB (%.1f MiB idle)"
+                  % (backend, clients, elapsed, clients * 10 / elapsed, server.peak_rss_kib() / 1024, base / 1024), flush=True)
+        finally:
+            server.stop()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["stats", "upload", "all"])
+    parser.add_argument("what", choices=["stats", "upload", "links", "all"])
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--size-mib", type=int, default=1024)
     args = parser.parse_args()
@@ -220,6 +272,10 @@ def main():
         print("POST /api/upload:")
         for backend in backends:
             bench_upload(backend, args.size_mib)
+    if args.what in ("links", "all"):
+        print("GET /link/{token}:")
+        for backend in backends:
+            bench_links(backend, args.size_mib)
 
 
 if __name__ == "__main__":
