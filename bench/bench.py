@@ -241,7 +241,8 @@ def bench_links(backend, mib):
             link = mib / timed(["curl", "-sS", "--fail", "-o", "/dev/null", big_link])
             print("  %-8s link download %d MiB: %7.1f MiB/s   cat > /dev/null: %7.1f MiB/s   ratio %.2f (target >= 0.8)"
                   % (backend, mib, link, cat, link / cat), flush=True)
-            server.restart()
+            server.restart()  # a fresh process (and a new port): measure only the downloads
+            small_link = server.url + "/link/" + small_link.rsplit("/", 1)[1]
             base = server.peak_rss_kib()
             clients = 256
             script = 'seq %d | xargs -P %d -I{} curl -sS --fail -o /dev/null "%s"' % (clients, clients, small_link)

@@ -19,7 +19,7 @@ use tokio_util::io::ReaderStream;
 
 const TMP_DIR: &str = ".tmp";
 const WRITE_BUFFER: usize = 1 << 20;
-const READ_CHUNK: usize = 256 << 10;
+const READ_CHUNK: usize = 1 << 20;
 
 /// File bytes in a folder on the local disk.
 #[derive(Debug, Clone)]
