@@ -1,6 +1,7 @@
 //! What every handler can reach: the repository, the store, the upload pipeline, the token
 //! keys and the API's configuration.
 
+use defdrive_core::login_limit::LoginLimiter;
 use defdrive_core::repo::Repo;
 use defdrive_core::store::Store;
 use defdrive_core::token::TokenKeys;
@@ -32,6 +33,7 @@ pub struct AppState {
     pub repo: Arc<dyn Repo>,
     pub store: Arc<dyn Store>,
     pub uploads: Uploads,
+    pub login_limiter: Arc<LoginLimiter>,
     pub tokens: TokenKeys,
     pub config: ApiConfig,
 }

@@ -7,6 +7,7 @@ pub mod access;
 pub mod client_addr;
 pub mod download;
 pub mod extension;
+pub mod login_limit;
 pub mod model;
 pub mod names;
 pub mod password;

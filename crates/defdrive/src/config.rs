@@ -48,6 +48,9 @@ pub struct Config {
     pub cors_origins: CorsOrigins,
     /// An upload without progress for this long is abandoned and swept.
     pub upload_stale_after: Duration,
+    /// Failed logins allowed per username and per address within `login_window`.
+    pub login_max_failures: usize,
+    pub login_window: Duration,
 }
 
 impl Config {
@@ -115,6 +118,13 @@ impl Config {
             duration,
         )?
         .unwrap_or(Duration::from_secs(600));
+        let login_max_failures =
+            parse_with(var("LOGIN_MAX_FAILURES"), "a whole number ≥ 1", |v| {
+                v.parse::<usize>().ok().filter(|n| *n >= 1)
+            })?
+            .unwrap_or(10);
+        let login_window = parse_with(var("LOGIN_WINDOW"), "a duration such as 15m", duration)?
+            .unwrap_or(Duration::from_secs(900));
         let trusted_proxies = match var("TRUSTED_PROXIES") {
             Some((name, list)) => parse_cidrs(name, &list)?,
             None => Vec::new(),
@@ -152,6 +162,8 @@ impl Config {
             default_max_storage,
             cors_origins,
             upload_stale_after,
+            login_max_failures,
+            login_window,
         })
     }
 }
@@ -264,6 +276,9 @@ mod tests {
             ("DATABASE_URL", "mysql://x"),
             ("STORAGE_URL", "ftp://x"),
             ("HOST_URL", "example.com"),
+            ("LOGIN_MAX_FAILURES", "0"),
+            ("LOGIN_WINDOW", "soon"),
+            ("UPLOAD_STALE_AFTER", "-1m"),
         ] {
             let e = config(&[(var, value)]).unwrap_err();
             assert_eq!(e.variable, var, "{var}={value}");

@@ -16,7 +16,8 @@ use std::process::ExitCode;
 /// STORAGE_URL (file://$DATA_PATH/blobs), BIND (127.0.0.1), PORT (8080), HOST_URL,
 /// JWT_SECRET (generated and kept in DATA_PATH when unset), TOKEN_TTL (72h),
 /// TRUSTED_PROXIES, ALLOW_SIGNUP (true), DEFAULT_MAX_FILES (100),
-/// DEFAULT_MAX_STORAGE (1073741824), CORS_ORIGINS (*), UPLOAD_STALE_AFTER (10m).
+/// DEFAULT_MAX_STORAGE (1073741824), CORS_ORIGINS (*), UPLOAD_STALE_AFTER (10m),
+/// LOGIN_MAX_FAILURES (10), LOGIN_WINDOW (15m).
 #[derive(Parser)]
 #[command(version, about, long_about)]
 struct Cli {

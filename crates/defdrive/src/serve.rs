@@ -5,6 +5,7 @@ use crate::config::{Config, StorageUrl};
 use crate::secret;
 use anyhow::Context;
 use defdrive_api::{ApiConfig, AppState};
+use defdrive_core::login_limit::LoginLimiter;
 use defdrive_core::repo::Repo;
 use defdrive_core::store::Store;
 use defdrive_core::token::TokenKeys;
@@ -48,6 +49,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         repo,
         store,
         uploads,
+        login_limiter: Arc::new(LoginLimiter::new(
+            config.login_max_failures,
+            config.login_window,
+        )),
         tokens,
         config: ApiConfig {
             host_url,

@@ -1,12 +1,16 @@
 //! `POST /api/signup` and `POST /api/login`.
 
 use crate::error::{ApiError, ApiResult};
+use crate::extract::client::ClientAddr;
 use crate::extract::json::Body;
 use crate::state::AppState;
 use crate::wire::ErrorJson;
 use crate::wire::{LoginUserJson, SignupUserJson};
 use axum::Json;
 use axum::extract::State;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use defdrive_core::model::NewUser;
 use defdrive_core::names::{email_looks_valid, username_problem};
 use defdrive_core::password::{self, Verified};
@@ -105,13 +109,27 @@ pub struct LoginReply {
     responses(
         (status = 200, body = LoginReply),
         (status = 400, description = "Username or password missing", body = ErrorJson),
-        (status = 401, description = "Invalid username or password", body = ErrorJson)))]
+        (status = 401, description = "Invalid username or password", body = ErrorJson),
+        (status = 429, description = "Too many failed logins for this username or address; see Retry-After", body = ErrorJson)))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Body(body): Body<LoginBody>,
-) -> ApiResult<Json<LoginReply>> {
+) -> ApiResult<Response> {
     if body.username.is_empty() || body.password.is_empty() {
         return Err(ApiError::bad_request("Username and password are required"));
+    }
+    if let Some(wait) = state.login_limiter.check(&body.username, client) {
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many login attempts, try again later",
+        )
+        .into_response();
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        return Ok(response);
     }
     let found = state
         .repo
@@ -125,8 +143,12 @@ pub async fn login(
     let verified = password::verify(body.password.clone(), stored).await;
     let user = match (verified, user) {
         (Verified::Yes | Verified::YesRehash, Some(user)) => user,
-        _ => return Err(ApiError::unauthorized("Invalid username or password")),
+        _ => {
+            state.login_limiter.failed(&body.username, client);
+            return Err(ApiError::unauthorized("Invalid username or password"));
+        }
     };
+    state.login_limiter.succeeded(&body.username);
     if verified == Verified::YesRehash {
         rehash(&state, user.id, body.password).await;
     }
@@ -143,7 +165,8 @@ pub async fn login(
             email: user.email,
             name: user.name,
         },
-    }))
+    })
+    .into_response())
 }
 
 /// Replaces an imported bcrypt hash with Argon2id; a failure only costs a later retry.

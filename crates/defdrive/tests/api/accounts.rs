@@ -25,6 +25,7 @@ both!(
     login_reply_shape,
     login_failures,
     login_missing_fields,
+    repeated_login_failures_are_throttled,
     default_quotas_are_configurable,
 );
 
@@ -769,4 +770,56 @@ async fn default_quotas_are_configurable(backend: Backend) {
         "Storage limit exceeded",
     )
     .await;
+}
+
+async fn repeated_login_failures_are_throttled(backend: Backend) {
+    let server = Server::start_with(
+        backend,
+        &[("LOGIN_MAX_FAILURES", "3"), ("LOGIN_WINDOW", "1h")],
+    )
+    .await;
+    server.signup("alice").await;
+    server.signup("bob").await;
+    let wrong = json!({"username": "alice", "password": "wrong-password"});
+    for _ in 0..3 {
+        let response = login_raw(&server, wrong.clone()).await;
+        assert_error(
+            response,
+            StatusCode::UNAUTHORIZED,
+            "Invalid username or password",
+        )
+        .await;
+    }
+    // Now even the right password is refused for a while, with a Retry-After.
+    let right = json!({"username": "alice", "password": "password123"});
+    let response = login_raw(&server, right.clone()).await;
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+    assert_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many login attempts, try again later",
+    )
+    .await;
+    // The failures also count against the client's address (every test client is 127.0.0.1).
+    let response = login_raw(
+        &server,
+        json!({"username": "bob", "password": "password123"}),
+    )
+    .await;
+    assert_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many login attempts, try again later",
+    )
+    .await;
+    // A fresh window (here: a restart, since the counts live in the process) lets alice in.
+    let mut server = server;
+    server.restart();
+    let (status, _) = status_json(login_raw(&server, right).await).await;
+    assert_eq!(status, StatusCode::OK);
 }
