@@ -454,7 +454,9 @@ async fn address_allow_lists(backend: Backend) {
 
 async fn expired_links_are_refused(backend: Backend) {
     let shared = Shared::start(backend, &[], "a.txt", b"hello".to_vec()).await;
-    let expires = rfc3339_in(3);
+    // Far enough ahead for the downloads below on a loaded machine.
+    let deadline = std::time::Instant::now() + Duration::from_secs(6);
+    let expires = rfc3339_in(6);
     let soon = shared.link(json!({"expires": expires})).await;
     let soon_once = shared
         .link(json!({"expires": expires, "oneTimeUse": true}))
@@ -475,7 +477,11 @@ async fn expired_links_are_refused(backend: Backend) {
     shared
         .refused(&soon_ttl, StatusCode::FORBIDDEN, TTL_REACHED)
         .await;
-    tokio::time::sleep(Duration::from_millis(4500)).await;
+    assert!(
+        std::time::Instant::now() < deadline,
+        "the downloads before expiry took too long"
+    );
+    tokio::time::sleep_until((deadline + Duration::from_millis(1500)).into()).await;
     shared.refused(&soon, StatusCode::FORBIDDEN, EXPIRED).await;
     assert_eq!(shared.head(&soon).await.status(), StatusCode::FORBIDDEN);
     // Expiry is checked before one-time use and TTL.
