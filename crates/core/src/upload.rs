@@ -117,16 +117,12 @@ impl Uploads {
             if size > remaining {
                 drop(writer);
                 guard.clean_now().await;
-                let file_size = drain(size, &mut body).await?;
-                return Err(limits
-                    .check_storage(file_size)
-                    .err()
-                    .unwrap_or(QuotaError::StorageLimit {
-                        current_storage: limits.current_storage,
-                        max_storage: limits.max_storage,
-                        file_size,
-                    })
-                    .into());
+                return Err(QuotaError::StorageLimit {
+                    current_storage: limits.current_storage,
+                    max_storage: limits.max_storage,
+                    file_size: drain(size, &mut body).await?,
+                }
+                .into());
             }
             hasher.update(&chunk);
             writer.write(chunk).await?;

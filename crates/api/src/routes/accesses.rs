@@ -3,14 +3,13 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::auth::AuthUser;
-use crate::extract::id::parse_id;
 use crate::extract::json::Body;
+use crate::routes::owned::{owned_access, owned_file};
 use crate::state::AppState;
 use crate::wire::{AccessJson, ErrorJson, MessageJson};
 use axum::Json;
 use axum::extract::{Path, State};
-use defdrive_core::access::{Access, RawRules, new_link_token};
-use defdrive_core::model::{File, User};
+use defdrive_core::access::{AccessRules, RawRules, new_link_token};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -48,59 +47,11 @@ impl From<AccessBody> for RawRules {
     }
 }
 
-fn validated(
-    body: Result<Body<AccessBody>, ApiError>,
-) -> ApiResult<defdrive_core::access::AccessRules> {
+fn validated(body: Result<Body<AccessBody>, ApiError>) -> ApiResult<AccessRules> {
     let Body(body) = body?;
     RawRules::from(body)
         .validate()
         .map_err(|e| ApiError::bad_request(e.to_string()))
-}
-
-/// The caller's live file `raw_id` (404 when missing, 403 `forbidden` when another user's).
-async fn owned_file(
-    state: &AppState,
-    user: &User,
-    raw_id: &str,
-    forbidden: &str,
-) -> ApiResult<File> {
-    let id = parse_id(raw_id, "file")?;
-    let file = state
-        .repo
-        .file(id)
-        .await
-        .map_err(|e| ApiError::internal("Failed to find file", e))?
-        .ok_or_else(|| ApiError::not_found("File not found"))?;
-    if file.user_id != user.id {
-        return Err(ApiError::forbidden(forbidden));
-    }
-    Ok(file)
-}
-
-/// The caller's live access `raw_id` (404 when missing, 403 `forbidden` when another user's).
-async fn owned_access(
-    state: &AppState,
-    user: &User,
-    raw_id: &str,
-    forbidden: &str,
-) -> ApiResult<Access> {
-    let id = parse_id(raw_id, "access")?;
-    let access = state
-        .repo
-        .access(id)
-        .await
-        .map_err(|e| ApiError::internal("Failed to find access", e))?
-        .ok_or_else(|| ApiError::not_found("Access record not found"))?;
-    let file = state
-        .repo
-        .file(access.file_id)
-        .await
-        .map_err(|e| ApiError::internal("Failed to find access", e))?
-        .ok_or_else(|| ApiError::not_found("Access record not found"))?;
-    if file.user_id != user.id {
-        return Err(ApiError::forbidden(forbidden));
-    }
-    Ok(access)
 }
 
 #[derive(Serialize, ToSchema)]

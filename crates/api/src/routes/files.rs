@@ -3,38 +3,17 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::auth::AuthUser;
-use crate::extract::id::parse_id;
 use crate::extract::json::Body;
 use crate::routes::download;
+use crate::routes::owned::owned_file;
 use crate::state::AppState;
 use crate::wire::{ErrorJson, FileJson, MessageJson};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::response::Response;
-use defdrive_core::model::{File, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-/// The caller's live file `raw_id`: 404 when missing, 403 `forbidden` when another user's.
-async fn owned_file(
-    state: &AppState,
-    user: &User,
-    raw_id: &str,
-    forbidden: &str,
-) -> ApiResult<File> {
-    let id = parse_id(raw_id, "file")?;
-    let file = state
-        .repo
-        .file(id)
-        .await
-        .map_err(|e| ApiError::internal("Failed to find file", e))?
-        .ok_or_else(|| ApiError::not_found("File not found"))?;
-    if file.user_id != user.id {
-        return Err(ApiError::forbidden(forbidden));
-    }
-    Ok(file)
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct FileList {

@@ -8,5 +8,6 @@ pub mod files;
 pub mod health;
 pub mod limits;
 pub mod links;
+pub mod owned;
 pub mod stats;
 pub mod upload;
