@@ -18,6 +18,8 @@ pub enum RepoError {
     NameTaken,
     #[error(transparent)]
     Quota(#[from] QuotaError),
+    #[error("the upload was abandoned and swept")]
+    UploadGone,
     #[error("database error: {0}")]
     Backend(#[source] BoxError),
 }
@@ -86,13 +88,13 @@ pub trait Repo: Send + Sync {
     // ---- uploads in progress
     /// Records that bytes are being written under `storage_key` (so a sweep can find them).
     async fn begin_upload(&self, storage_key: &str, user: UserId) -> Result<(), RepoError>;
-    /// Marks an upload as still making progress.
-    async fn touch_upload(&self, storage_key: &str) -> Result<(), RepoError>;
+    /// Marks an upload as still making progress; `false` when the sweep already removed it.
+    async fn touch_upload(&self, storage_key: &str) -> Result<bool, RepoError>;
     /// Forgets an upload that will not be committed.
     async fn end_upload(&self, storage_key: &str) -> Result<(), RepoError>;
     /// In one transaction: reserves the quota (conditionally, so concurrent uploads cannot
     /// overshoot), inserts the file (a live name is unique), updates the per-type totals and
-    /// forgets the upload marker.
+    /// forgets the upload marker ([`RepoError::UploadGone`] when the sweep already did).
     async fn commit_upload(&self, new: NewFile) -> Result<File, RepoError>;
     /// Uploads that made no progress since `before`.
     async fn stale_uploads(&self, before: Timestamp) -> Result<Vec<String>, RepoError>;

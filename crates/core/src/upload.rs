@@ -29,6 +29,9 @@ pub enum UploadError {
     NoSuchUser,
     #[error("upload body failed: {0}")]
     Body(String),
+    /// No progress for longer than the configured limit: the sweep removed it.
+    #[error("the upload made no progress for too long and was abandoned")]
+    Abandoned,
     #[error(transparent)]
     Repo(RepoError),
     #[error(transparent)]
@@ -40,6 +43,7 @@ impl From<RepoError> for UploadError {
         match e {
             RepoError::NameTaken => Self::NameTaken,
             RepoError::Quota(q) => Self::Quota(q),
+            RepoError::UploadGone => Self::Abandoned,
             other => Self::Repo(other),
         }
     }
@@ -127,11 +131,19 @@ impl Uploads {
             hasher.update(&chunk);
             writer.write(chunk).await?;
             if last_touch.elapsed() >= self.heartbeat() {
-                self.repo.touch_upload(&key).await?;
+                if !self.repo.touch_upload(&key).await? {
+                    return Err(UploadError::Abandoned);
+                }
                 last_touch = Instant::now();
             }
         }
-        writer.finish().await?;
+        if let Err(e) = writer.finish().await {
+            // Bytes that vanished under us were swept as abandoned.
+            return Err(match self.repo.touch_upload(&key).await {
+                Ok(false) => UploadError::Abandoned,
+                _ => e.into(),
+            });
+        }
 
         let file = self
             .repo

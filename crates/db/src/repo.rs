@@ -123,7 +123,7 @@ impl Repo for SqlRepo {
             .map_err(backend)
     }
 
-    async fn touch_upload(&self, storage_key: &str) -> Result<(), RepoError> {
+    async fn touch_upload(&self, storage_key: &str) -> Result<bool, RepoError> {
         self.touch_pending(storage_key).await.map_err(backend)
     }
 

@@ -23,13 +23,13 @@ impl SqlRepo {
         Ok(())
     }
 
-    pub(crate) async fn touch_pending(&self, key: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE pending_uploads SET touched_at = $2 WHERE storage_key = $1")
+    pub(crate) async fn touch_pending(&self, key: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE pending_uploads SET touched_at = $2 WHERE storage_key = $1")
             .bind(key)
             .bind(now())
             .execute(&self.pool)
             .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     pub(crate) async fn delete_pending(&self, key: &str) -> Result<(), sqlx::Error> {
@@ -126,11 +126,14 @@ impl SqlRepo {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        sqlx::query("DELETE FROM pending_uploads WHERE storage_key = $1")
+        let marker = sqlx::query("DELETE FROM pending_uploads WHERE storage_key = $1")
             .bind(&new.storage_key)
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+        if marker.rows_affected() != 1 {
+            return Err(RepoError::UploadGone);
+        }
         tx.commit().await.map_err(backend)?;
         Ok(file)
     }

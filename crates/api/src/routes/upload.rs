@@ -85,6 +85,10 @@ fn upload_error(error: UploadError) -> ApiError {
         }
         UploadError::Quota(q) => ApiError::quota(&q),
         UploadError::NoSuchUser => ApiError::invalid_token(),
+        UploadError::Abandoned => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "Upload abandoned: no progress for longer than the server allows",
+        ),
         UploadError::Body(reason) => ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("Upload interrupted: {reason}"),

@@ -21,6 +21,7 @@ both!(
     parallel_uploads_of_one_name_give_one_file,
     aborted_upload_leaves_nothing,
     crashed_upload_is_swept_at_start,
+    stalled_upload_is_abandoned_with_408,
 );
 
 async fn upload_reply_and_round_trip(backend: Backend) {
@@ -252,6 +253,7 @@ fn start_partial_upload(
 ) -> std::net::TcpStream {
     let address = server.url.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let boundary = "XdefdriveBoundary";
     let head = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
@@ -259,7 +261,7 @@ fn start_partial_upload(
     let tail = format!("\r\n--{boundary}--\r\n");
     let length = head.len() + total + tail.len();
     let request = format!(
-        "POST /api/upload HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {length}\r\n\r\n{head}"
+        "POST /api/upload HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{head}"
     );
     stream.write_all(request.as_bytes()).unwrap();
     stream.write_all(&vec![7u8; sent]).unwrap();
@@ -318,6 +320,27 @@ async fn crashed_upload_is_swept_at_start(backend: Backend) {
         "{}",
         server.log()
     );
+    let (_, files) = status_json(server.get("/api/files", Some(&token)).await).await;
+    assert_eq!(files["files"], json!([]));
+}
+
+async fn stalled_upload_is_abandoned_with_408(backend: Backend) {
+    use std::io::Read;
+    let server = Server::start_with(backend, &[("UPLOAD_STALE_AFTER", "1s")]).await;
+    let token = server.user("alice").await;
+    let (total, sent) = (3_000_000, 1_000_000);
+    let mut stream = start_partial_upload(&server, &token, total, sent);
+    wait_for_partial_bytes(&server).await;
+    // No progress for longer than UPLOAD_STALE_AFTER: the periodic sweep takes the bytes.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    settle(&server, 0).await;
+    stream.write_all(&vec![7u8; total - sent]).unwrap();
+    stream.write_all(b"\r\n--XdefdriveBoundary--\r\n").unwrap();
+    let mut reply = String::new();
+    let _ = stream.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(reply.contains("Upload abandoned"), "{reply}");
+    settle(&server, 0).await;
     let (_, files) = status_json(server.get("/api/files", Some(&token)).await).await;
     assert_eq!(files["files"], json!([]));
 }
