@@ -10,6 +10,7 @@ mod openapi;
 mod routes;
 pub mod state;
 pub mod wire;
+pub mod zero_copy;
 
 pub use state::{ApiConfig, AppState};
 

@@ -65,6 +65,11 @@ pub trait Store: Send + Sync {
     async fn list(&self) -> Result<Vec<StoredObject>, StoreError>;
     /// Answers when the storage does.
     async fn check(&self) -> Result<(), StoreError>;
+    /// Where a finished object sits on the local disk, for stores that keep objects as
+    /// plain files (lets downloads be sent without copying through user space).
+    fn local_path(&self, _key: &str) -> Option<std::path::PathBuf> {
+        None
+    }
 }
 
 #[async_trait]

@@ -4,6 +4,7 @@
 use crate::config::{Config, StorageUrl};
 use crate::secret;
 use anyhow::Context;
+use defdrive_api::zero_copy::{Peer, ZeroCopyListener};
 use defdrive_api::{ApiConfig, AppState};
 use defdrive_core::login_limit::LoginLimiter;
 use defdrive_core::repo::Repo;
@@ -12,7 +13,6 @@ use defdrive_core::token::TokenKeys;
 use defdrive_core::upload::Uploads;
 use defdrive_db::SqlRepo;
 use defdrive_storage::FolderStore;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -67,8 +67,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     println!("defdrive listening on http://{local}");
     tracing::info!(address = %local, database = ?sql.backend(), "defdrive listening");
     axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        ZeroCopyListener(listener),
+        app.into_make_service_with_connect_info::<Peer>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await

@@ -116,6 +116,10 @@ impl Store for FolderStore {
             .map_err(|e| StoreError::io("listing stored objects", std::io::Error::other(e)))?
     }
 
+    fn local_path(&self, key: &str) -> Option<PathBuf> {
+        Self::checked(key).ok().map(|key| self.object_path(key))
+    }
+
     async fn check(&self) -> Result<(), StoreError> {
         let tmp = self.root.join(TMP_DIR);
         tokio::fs::metadata(&tmp)

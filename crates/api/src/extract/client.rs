@@ -2,11 +2,12 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::zero_copy::Peer;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use defdrive_core::client_addr::{Forwarded, client_address};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 /// The address a request comes from (SPEC section 5).
 pub struct ClientAddr(pub IpAddr);
@@ -17,8 +18,8 @@ impl FromRequestParts<AppState> for ClientAddr {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let peer = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip())
+            .get::<ConnectInfo<Peer>>()
+            .map(|ConnectInfo(peer)| peer.addr.ip())
             .ok_or_else(|| {
                 ApiError::internal("Failed to read the client address", "no peer address")
             })?;

@@ -1,6 +1,8 @@
-//! Request extractors: the authenticated user, path ids, and tolerant JSON bodies.
+//! Request extractors: the authenticated user, the client address and connection, path ids,
+//! and tolerant JSON bodies.
 
 pub mod auth;
 pub mod client;
+pub mod connection;
 pub mod id;
 pub mod json;

@@ -5,6 +5,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::zero_copy::{self, FileSink};
 use axum::body::Body;
 use axum::http::header::{
     ACCEPT_RANGES, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_SECURITY_POLICY,
@@ -14,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use defdrive_core::download::{Conditions, Plan, content_disposition, plan};
 use defdrive_core::model::File;
+use defdrive_core::store::StoreError;
 
 /// A download worked out from the request, before anything is read or consumed.
 pub struct Prepared {
@@ -52,8 +54,14 @@ impl Prepared {
         !self.head && matches!(self.plan, Plan::Full | Plan::Partial { .. })
     }
 
-    /// The response: headers always, the bytes streamed from storage when sending content.
-    pub async fn respond(self, state: &AppState, file: &File) -> ApiResult<Response> {
+    /// The response: headers always, the bytes when sending content — zero-copy from a local
+    /// file when the connection offers a `sink`, else streamed from storage.
+    pub async fn respond(
+        self,
+        state: &AppState,
+        file: &File,
+        sink: Option<FileSink>,
+    ) -> ApiResult<Response> {
         let size = u64::try_from(file.size).unwrap_or(0);
         let (status, range) = match self.plan {
             Plan::Full => (StatusCode::OK, Some((0, size))),
@@ -64,14 +72,9 @@ impl Prepared {
             Plan::NotModified => (StatusCode::NOT_MODIFIED, None),
         };
         let body = match range {
-            Some((offset, len)) if !self.head && len > 0 => {
-                let stream = state
-                    .store
-                    .read(&file.storage_key, offset, Some(len))
-                    .await
-                    .map_err(|e| ApiError::internal("Failed to read file", e))?;
-                Body::from_stream(stream)
-            }
+            Some((offset, len)) if !self.head && len > 0 => content(state, file, sink, offset, len)
+                .await
+                .map_err(|e| ApiError::internal("Failed to read file", e))?,
             _ => Body::empty(),
         };
         let mut response = Response::new(body);
@@ -114,6 +117,29 @@ impl Prepared {
         );
         Ok(response)
     }
+}
+
+/// `len` bytes of `file` from `offset` as a body.
+async fn content(
+    state: &AppState,
+    file: &File,
+    sink: Option<FileSink>,
+    offset: u64,
+    len: u64,
+) -> Result<Body, StoreError> {
+    let local = sink.zip(state.store.local_path(&file.storage_key));
+    if let Some((sink, path)) = local {
+        let open = tokio::task::spawn_blocking(move || std::fs::File::open(&path))
+            .await
+            .map_err(|e| StoreError::io("opening a stored file", std::io::Error::other(e)))?
+            .map_err(|e| StoreError::io("opening a stored file", e))?;
+        return Ok(zero_copy::file_body(sink, open, offset, len));
+    }
+    let stream = state
+        .store
+        .read(&file.storage_key, offset, Some(len))
+        .await?;
+    Ok(Body::from_stream(stream))
 }
 
 fn insert(headers: &mut HeaderMap, name: axum::http::HeaderName, value: &str) {

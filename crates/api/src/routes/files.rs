@@ -3,6 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::auth::AuthUser;
+use crate::extract::connection::Connection;
 use crate::extract::json::Body;
 use crate::routes::download;
 use crate::routes::owned::owned_file;
@@ -121,6 +122,7 @@ pub async fn download(
     Path(raw_id): Path<String>,
     method: Method,
     headers: HeaderMap,
+    Connection(sink): Connection,
 ) -> ApiResult<Response> {
     let file = owned_file(&state, &user, &raw_id, "File not found")
         .await
@@ -132,6 +134,6 @@ pub async fn download(
             }
         })?;
     download::Prepared::new(&file, &method, &headers)
-        .respond(&state, &file)
+        .respond(&state, &file, sink)
         .await
 }

@@ -4,6 +4,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::client::ClientAddr;
+use crate::extract::connection::Connection;
 use crate::routes::download::Prepared;
 use crate::state::AppState;
 use crate::wire::ErrorJson;
@@ -24,6 +25,7 @@ pub async fn download(
     ClientAddr(client): ClientAddr,
     method: Method,
     headers: HeaderMap,
+    Connection(sink): Connection,
 ) -> ApiResult<Response> {
     let lookup = |e| ApiError::internal("Failed to find access link", e);
     let access = state.repo.access_by_token(&token).await.map_err(lookup)?;
@@ -55,7 +57,7 @@ pub async fn download(
             return Err(refused(refusal));
         }
     }
-    prepared.respond(&state, &file).await
+    prepared.respond(&state, &file, sink).await
 }
 
 fn refused(refusal: Refusal) -> ApiError {

@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod files;
 mod harness;
+mod keep_alive_downloads;
 mod link_management;
 mod links;
 mod service;
