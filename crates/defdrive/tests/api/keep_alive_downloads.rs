@@ -18,7 +18,7 @@ crate::both!(
 /// Bytes that differ at every offset, so a misplaced run of bytes shows.
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
-        .map(|i| (i as u64 * 2_654_435_761 >> 13) as u8 ^ seed)
+        .map(|i| ((i as u64 * 2_654_435_761) >> 13) as u8 ^ seed)
         .collect()
 }
 
