@@ -22,8 +22,15 @@ pub fn sanitize_file_name(raw: &str) -> Option<String> {
         && last != "."
         && last != ".."
         && last.len() <= MAX_FILE_NAME_BYTES
-        && !last.chars().any(char::is_control);
+        && !last.trim().is_empty()
+        && !last.chars().any(|c| c.is_control() || is_bidi_control(c));
     acceptable.then(|| last.to_owned())
+}
+
+/// Bidirectional embedding, override and isolate marks: they make a name display in another
+/// order than it is stored (`invoice\u{202E}fdp.exe` shows as `invoiceexe.pdf`).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Why a username is refused, as the text after `Invalid username: `.
@@ -67,7 +74,7 @@ mod tests {
 
     #[test]
     fn file_names() {
-        let table: [(&str, Option<&str>); 14] = [
+        let table: [(&str, Option<&str>); 18] = [
             ("report.pdf", Some("report.pdf")),
             ("../../etc/passwd", Some("passwd")),
             ("C:\\Users\\bob\\notes.txt", Some("notes.txt")),
@@ -82,6 +89,10 @@ mod tests {
             ("quote%22d.txt", Some("quote\"d.txt")),
             ("cr%0Dlf.txt", None),
             ("ünïcødé €.txt", Some("ünïcødé €.txt")),
+            ("   ", None),
+            ("dir/ ", None),
+            ("invoice\u{202E}fdp.exe", None),
+            ("a\u{2067}b.txt", None),
         ];
         for (raw, want) in table {
             assert_eq!(sanitize_file_name(raw).as_deref(), want, "name {raw:?}");

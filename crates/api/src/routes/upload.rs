@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_DISPOSITION;
 use defdrive_core::upload::UploadError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -53,7 +54,18 @@ pub async fn upload(
             continue;
         }
         let Some(raw_name) = field.file_name().map(str::to_owned) else {
-            break Err(ApiError::bad_request("No file provided"));
+            // A `filename` that is there but not text (not UTF-8) is a bad name, not a
+            // missing file.
+            let named = field
+                .headers()
+                .get(CONTENT_DISPOSITION)
+                .is_some_and(|v| v.as_bytes().windows(8).any(|w| w == b"filename"));
+            let message = if named {
+                "Invalid file name"
+            } else {
+                "No file provided"
+            };
+            break Err(ApiError::bad_request(message));
         };
         break state
             .uploads

@@ -80,6 +80,8 @@ async fn bad_names_and_missing_parts(backend: Backend) {
         "bad\u{1}name.txt",
         "cr%0Dlf.txt",
         "tab\tname",
+        "   ",
+        "invoice\u{202E}fdp.exe",
         &"n".repeat(256),
     ] {
         let (status, body) = status_json(server.upload(&token, raw, b"x".to_vec()).await).await;
@@ -89,6 +91,22 @@ async fn bad_names_and_missing_parts(backend: Backend) {
             "name {raw:?}"
         );
     }
+    // A name that is not UTF-8 (Latin-1 `é`), sent raw.
+    let mut stream =
+        std::net::TcpStream::connect(server.url.trim_start_matches("http://")).unwrap();
+    let body: &[u8] = b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"caf\xe9.txt\"\r\n\r\nx\r\n--B--\r\n";
+    let head = format!(
+        "POST /api/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(&[head.as_bytes(), body].concat()).unwrap();
+    let mut reply = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+    assert!(
+        reply.ends_with(r#"{"error":"Invalid file name"}"#),
+        "{reply}"
+    );
     // No part named `file`.
     let form = reqwest::multipart::Form::new().part(
         "other",
