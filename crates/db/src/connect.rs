@@ -1,7 +1,7 @@
 //! Connecting to the configured database, tuning SQLite, and running the migrations.
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 use std::path::Path;
 use std::time::Duration;
 
@@ -28,16 +28,16 @@ impl Backend {
 pub enum ConnectError {
     #[error("DATABASE_URL must start with sqlite:// or postgres://")]
     UnknownScheme,
-    #[error("cannot create the folder of the SQLite database {path}: {source}")]
-    Folder {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    // The causes are part of the message, not `source()`s, so that printing the error chain
+    // does not repeat them.
+    #[error("cannot create the folder of the SQLite database {path}: {cause}")]
+    Folder { path: String, cause: std::io::Error },
     #[error("cannot connect to the database: {0}")]
-    Connect(#[source] sqlx::Error),
+    Connect(sqlx::Error),
+    #[error("there is no database at {0} (check DATABASE_URL, or start the server once)")]
+    Missing(String),
     #[error("database migration failed: {0}")]
-    Migrate(#[source] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
 }
 
 /// The database behind defdrive's `Repo`.
@@ -51,12 +51,35 @@ impl SqlRepo {
     /// Connects to `url` (`sqlite://path` or `postgres://…`), creating a SQLite file and its
     /// folder when missing, and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        Self::open(url, true).await
+    }
+
+    /// Like [`SqlRepo::connect`], but a missing SQLite file is an error instead of a new
+    /// empty database (for commands that act on existing data).
+    pub async fn connect_existing(url: &str) -> Result<Self, ConnectError> {
+        Self::open(url, false).await
+    }
+
+    async fn open(url: &str, create: bool) -> Result<Self, ConnectError> {
         install_default_drivers();
         let backend = Backend::of_url(url).ok_or(ConnectError::UnknownScheme)?;
         let url = match backend {
-            Backend::Sqlite => sqlite_url(url)?,
+            Backend::Sqlite if create => sqlite_url(url)?,
+            Backend::Sqlite => {
+                let path = sqlite_path(url);
+                if !Path::new(path).is_file() {
+                    return Err(ConnectError::Missing(path.to_owned()));
+                }
+                url.to_owned()
+            }
             Backend::Postgres => url.to_owned(),
         };
+        // One plain connection first: a wrong host, password or database name is reported
+        // as it is, at once, instead of as a pool timeout.
+        let probe = sqlx::AnyConnection::connect(&url)
+            .await
+            .map_err(ConnectError::Connect)?;
+        probe.close().await.map_err(ConnectError::Connect)?;
         let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
             options = options.max_connections(8).after_connect(|conn, _| {
@@ -101,17 +124,23 @@ impl SqlRepo {
     }
 }
 
+/// The file a `sqlite:` URL names.
+fn sqlite_path(url: &str) -> &str {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    rest.split('?').next().unwrap_or_default()
+}
+
 /// Adds `mode=rwc` (create when missing) and creates the database's folder.
 fn sqlite_url(url: &str) -> Result<String, ConnectError> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
-    let path = rest.split('?').next().unwrap_or_default();
+    let path = sqlite_path(url);
     let parent = Path::new(path)
         .parent()
         .filter(|p| !p.as_os_str().is_empty() && path != ":memory:");
     if let Some(parent) = parent {
-        std::fs::create_dir_all(parent).map_err(|source| ConnectError::Folder {
+        std::fs::create_dir_all(parent).map_err(|cause| ConnectError::Folder {
             path: parent.display().to_string(),
-            source,
+            cause,
         })?;
     }
     Ok(if rest.contains("mode=") {

@@ -6,7 +6,7 @@ use defdrive_core::repo::Repo;
 use defdrive_db::SqlRepo;
 
 pub async fn set_admin(config: &Config, username: &str, admin: bool) -> anyhow::Result<()> {
-    let repo = SqlRepo::connect(&config.database_url)
+    let repo = SqlRepo::connect_existing(&config.database_url)
         .await
         .context("cannot open the database")?;
     let changed = repo.set_admin(username, admin).await;

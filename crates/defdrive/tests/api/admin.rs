@@ -644,3 +644,53 @@ fn help_mentions_serve_and_admin() {
     assert!(admin.contains("grant"), "{admin}");
     assert!(admin.contains("revoke"), "{admin}");
 }
+
+/// `admin grant` on a SQLite path with no database says so and creates nothing.
+#[test]
+fn admin_on_a_missing_database_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere").join("defdrive.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_defdrive"))
+        .args(["admin", "grant", "alice"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", format!("sqlite://{}", missing.display()))
+        .env("JWT_SECRET", crate::harness::JWT_SECRET)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("there is no database at"), "{stderr:?}");
+    assert!(!missing.exists() && !missing.parent().unwrap().exists());
+}
+
+/// An unreachable PostgreSQL is reported with its cause, not as a pool timeout.
+#[test]
+fn unreachable_postgres_names_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_defdrive"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(
+            "DATABASE_URL",
+            format!("postgres://postgres@127.0.0.1:{port}/defdrive"),
+        )
+        .env("JWT_SECRET", crate::harness::JWT_SECRET)
+        .env("PORT", "0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("Connection refused"), "{stderr:?}");
+    assert!(!stderr.contains("timed out"), "{stderr:?}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert_eq!(last.matches("Connection refused").count(), 1, "{last:?}");
+}
