@@ -149,3 +149,11 @@ export function bytesOf(size, seed = 1) {
 export async function overflowsSideways(page) {
   return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1);
 }
+
+/** Form controls on the page with no label (none should have one missing). */
+export async function unlabelledControls(page) {
+  return page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button')]
+    .filter((el) => !(el.labels && el.labels.length > 0) && !el.getAttribute('aria-label')
+      && !el.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+    .map((el) => el.outerHTML.slice(0, 120)));
+}

@@ -136,6 +136,21 @@ test('upload two files, watch them finish, and manage them', async () => {
   await page.locator('.upload-item.done', { hasText: 'gamma.txt' }).waitFor();
   await page.locator('.file-table tbody tr', { hasText: 'gamma.txt' }).waitFor();
 
+  // Drag and drop onto the drop zone.
+  await page.evaluate(() => {
+    const data = new DataTransfer();
+    data.items.add(new File(['dropped bytes'], 'dropped.md', { type: 'text/markdown' }));
+    const zone = document.querySelector('.dropzone');
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      zone.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+    }
+  });
+  await page.locator('.upload-item.done', { hasText: 'dropped.md' }).waitFor();
+  await page.locator('.legend tr[data-extension="md"]').waitFor();
+  await page.getByRole('button', { name: 'Delete dropped.md' }).click();
+  await page.getByRole('dialog', { name: 'Delete file?' }).getByRole('button', { name: 'Delete' }).click();
+  await page.locator('.file-table tbody tr', { hasText: 'dropped.md' }).waitFor({ state: 'detached' });
+
   // Delete, after a confirmation that can be cancelled.
   await page.getByRole('button', { name: 'Delete beta.pdf' }).click();
   const dialog = page.getByRole('dialog', { name: 'Delete file?' });

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BASE, ADMIN, launch, openPage, closePage, checkClean, newUser, logInUI, screenshot, uploadViaApi,
-  bytesOf, overflowsSideways, DESKTOP, PHONE,
+  bytesOf, overflowsSideways, unlabelledControls, DESKTOP, PHONE,
 } from '../lib.mjs';
 
 let browser;
@@ -29,10 +29,13 @@ for (const [label, viewport] of [['375', PHONE], ['1280', DESKTOP]]) {
     await page.goto(`${BASE}/`);
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
     assert.equal(await overflowsSideways(page), false, 'login scrolls sideways');
+    assert.deepEqual(await unlabelledControls(page), []);
     if (label === '375') await screenshot(page, 'login-375');
 
     await logInUI(page, username);
     await page.locator('.legend tr[data-extension="gz"]').waitFor();
+    await page.getByRole('switch', { name: `Public: ${FILES[1][0]}` }).check();
+    await page.locator('.file-table tbody tr', { hasText: FILES[1][0] }).getByText('Public', { exact: true }).waitFor();
     assert.equal(await page.locator('.file-table tbody tr').count(), FILES.length);
     assert.equal(await overflowsSideways(page), false, 'files page scrolls sideways');
     for (const name of ['Choose files', `Delete ${FILES[0][0]}`, `Share links for ${FILES[0][0]}`]) {
@@ -40,6 +43,7 @@ for (const [label, viewport] of [['375', PHONE], ['1280', DESKTOP]]) {
       assert.ok(box && box.x >= 0 && box.x + box.width <= viewport.width, `${name} is off screen: ${JSON.stringify(box)}`);
     }
     await screenshot(page, `files-${label}`);
+    assert.deepEqual(await unlabelledControls(page), []);
 
     await page.getByRole('button', { name: `Share links for ${FILES[0][0]}` }).click();
     const dialog = page.getByRole('dialog');
@@ -51,6 +55,8 @@ for (const [label, viewport] of [['375', PHONE], ['1280', DESKTOP]]) {
     const dialogBox = await dialog.boundingBox();
     assert.ok(dialogBox.x >= 0 && dialogBox.x + dialogBox.width <= viewport.width, `dialog: ${JSON.stringify(dialogBox)}`);
     await screenshot(page, `links-dialog-${label}`, { fullPage: false });
+    await dialog.getByRole('button', { name: 'Edit' }).click();
+    assert.deepEqual(await unlabelledControls(page), []);
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
 
@@ -72,6 +78,7 @@ for (const [label, viewport] of [['375', PHONE], ['1280', DESKTOP]]) {
     await admin.locator('.admin-table tbody tr').first().waitFor();
     assert.equal(await overflowsSideways(admin), false, 'admin page scrolls sideways');
     await screenshot(admin, `admin-${label}`);
+    assert.deepEqual(await unlabelledControls(admin), []);
     checkClean(admin);
     await closePage(admin);
   });

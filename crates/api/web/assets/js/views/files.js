@@ -130,7 +130,7 @@ export async function renderFiles(root, ctx) {
 
   const uploader = createUploader({ onUploaded: refreshQuietly });
 
-  root.append(h('div', { class: 'files-page' },
+  root.append(h('h1', { class: 'visually-hidden' }, 'Files'), h('div', { class: 'files-page' },
     h('div', { class: 'col-main' },
       h('section', { class: 'panel', 'aria-labelledby': 'upload-title' },
         h('h2', { id: 'upload-title' }, 'Upload'), uploader),
