@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  api, launch, openPage, closePage, checkClean, newUser, logInUI, screenshot, bytesOf,
+  BASE, api, launch, openPage, closePage, checkClean, newUser, logInUI, screenshot, bytesOf,
 } from '../lib.mjs';
 
 let browser;
@@ -166,6 +166,26 @@ test('upload two files, watch them finish, and manage them', async () => {
   assert.deepEqual(await usage(page), { storage: String(ALPHA.length + 10), storageText: '1.4 MiB of 8.0 MiB', files: '2' });
   files = (await api('GET', '/api/files', { token })).json.files;
   assert.deepEqual(files.map((f) => f.Name).sort(), ['alpha.txt', 'gamma.txt']);
+  checkClean(page);
+  await closePage(page);
+});
+
+test('a server failure is shown, and the page recovers when asked to try again', async () => {
+  const { username } = await newUser('failure');
+  const page = await openPage(browser);
+  await page.route('**/api/files', (route) => route.fulfill({
+    status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'Failed to list files' }),
+  }));
+  await page.goto(`${BASE}/#/login`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill('password123');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Failed to list files' }).waitFor();
+  await page.unroute('**/api/files');
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await page.getByRole('heading', { name: 'Your files' }).waitFor();
+  // The browser logs the refused request; nothing else may have gone wrong.
+  page.problems = page.problems.filter((p) => !/status of 500/.test(p));
   checkClean(page);
   await closePage(page);
 });

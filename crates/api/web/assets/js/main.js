@@ -3,6 +3,7 @@
 
 import * as api from './api.js';
 import * as session from './session.js';
+import { h } from './dom.js';
 import { renderLogin, renderSignup } from './views/auth.js';
 import { renderFiles } from './views/files.js';
 import { renderAdmin } from './views/admin.js';
@@ -108,7 +109,12 @@ async function render() {
     }
   } catch (e) {
     if (e.status === 401) return; // already back at the login form
-    throw e;
+    const retry = h('button', { type: 'button', class: 'button' }, 'Try again');
+    retry.addEventListener('click', render);
+    main.replaceChildren(h('section', { class: 'panel' },
+      h('h1', {}, 'Something went wrong'),
+      h('p', { class: 'notice error', role: 'alert' }, e.message || String(e)),
+      retry));
   }
 }
 
