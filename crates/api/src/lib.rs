@@ -1,4 +1,4 @@
-//! defdrive-api: the HTTP API of defdrive (SPEC.md), as an axum router.
+//! defdrive-api: the HTTP API of defdrive (SPEC.md) and its embedded web UI, as an axum router.
 //!
 //! Handlers are thin: they parse the request with the extractors in [`extract`], call the
 //! core, and shape the reply with [`wire`]. Every error is JSON ([`error::ApiError`]).
@@ -18,7 +18,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 
-/// The whole HTTP surface: API routes, docs, JSON 404/405, CORS and path normalisation.
+/// The whole HTTP surface: API routes, docs, the web UI at `/`, JSON 404/405, CORS and path
+/// normalisation.
 pub fn router(state: AppState) -> Router {
     let cors = state.config.cors.clone();
     let api = Router::new()
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
             put(routes::admin::set_limits),
         )
         .merge(openapi::docs())
+        .merge(routes::ui::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state);
