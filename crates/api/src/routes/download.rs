@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use defdrive_core::download::{Conditions, Plan, content_disposition, plan};
 use defdrive_core::model::File;
+use futures_util::TryStreamExt;
 
 /// A download worked out from the request, before anything is read or consumed.
 pub struct Prepared {
@@ -70,7 +71,10 @@ impl Prepared {
                     .read(&file.storage_key, offset, Some(len))
                     .await
                     .map_err(|e| ApiError::internal("Failed to read file", e))?;
-                Body::from_stream(stream)
+                let metrics = state.metrics.clone();
+                Body::from_stream(
+                    stream.inspect_ok(move |chunk| metrics.add_downloaded(chunk.len())),
+                )
             }
             _ => Body::empty(),
         };

@@ -8,6 +8,8 @@ pub mod files;
 pub mod health;
 pub mod limits;
 pub mod links;
+pub mod metrics;
 pub mod owned;
+pub mod ready;
 pub mod stats;
 pub mod upload;

@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::StatusCode;
 use defdrive_core::upload::UploadError;
+use futures_util::TryStreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -34,7 +35,8 @@ pub struct UploadForm {
         (status = 400, description = "No file provided / Invalid file name", body = ErrorJson),
         (status = 403, description = "File limit exceeded (current_files, max_files) or Storage limit \
             exceeded (current_storage, max_storage, file_size)", body = ErrorJson),
-        (status = 409, description = "A live file of that name exists", body = ErrorJson)))]
+        (status = 409, description = "A live file of that name exists", body = ErrorJson),
+        (status = 503, description = "The server is shutting down; nothing was stored", body = ErrorJson)))]
 pub async fn upload(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -55,9 +57,11 @@ pub async fn upload(
         let Some(raw_name) = field.file_name().map(str::to_owned) else {
             break Err(ApiError::bad_request("No file provided"));
         };
+        let metrics = state.metrics.clone();
+        let body = field.inspect_ok(move |chunk| metrics.add_uploaded(chunk.len()));
         break state
             .uploads
-            .receive(user.id, &raw_name, field)
+            .receive(user.id, &raw_name, body)
             .await
             .map_err(upload_error);
     };
@@ -88,6 +92,10 @@ fn upload_error(error: UploadError) -> ApiError {
         UploadError::Abandoned => ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
             "Upload abandoned: no progress for longer than the server allows",
+        ),
+        UploadError::ShuttingDown => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Upload cancelled: the server is shutting down",
         ),
         UploadError::Body(reason) => ApiError::new(
             StatusCode::BAD_REQUEST,
