@@ -16,7 +16,7 @@ use defdrive_core::store::{
 };
 use defdrive_core::timestamp::Timestamp;
 use futures_util::{StreamExt, TryStreamExt};
-use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path;
 use object_store::{
     BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload,
@@ -33,10 +33,19 @@ pub const MAX_PARTS_IN_FLIGHT: usize = 2;
 const PROBE: &str = "ready-probe";
 
 /// File bytes in an S3 bucket, under an optional prefix.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct S3Store {
-    client: Arc<AmazonS3>,
+    client: Arc<dyn ObjectStore>,
     prefix: Option<Path>,
+}
+
+/// Names the prefix only: the client's configuration holds the credentials.
+impl std::fmt::Debug for S3Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Store")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
 }
 
 impl S3Store {
@@ -44,14 +53,6 @@ impl S3Store {
     /// environment variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`,
     /// `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, …). Nothing is sent until the first request.
     pub fn from_env(bucket: &str, prefix: &str) -> Result<Self, StoreError> {
-        let prefix = if prefix.is_empty() {
-            None
-        } else {
-            Some(
-                Path::parse(prefix)
-                    .map_err(|e| StoreError::io(format!("prefix {prefix:?}"), other(e)))?,
-            )
-        };
         let client = AmazonS3Builder::from_env()
             .with_bucket_name(bucket)
             .with_client_options(client_options())
@@ -64,10 +65,20 @@ impl S3Store {
             .map_err(|e| {
                 StoreError::io(format!("configuring the S3 bucket {bucket:?}"), other(e))
             })?;
-        Ok(Self {
-            client: Arc::new(client),
-            prefix,
-        })
+        Self::with_client(Arc::new(client), prefix)
+    }
+
+    /// The store on any object store client (an in-memory one in tests).
+    fn with_client(client: Arc<dyn ObjectStore>, prefix: &str) -> Result<Self, StoreError> {
+        let prefix = if prefix.is_empty() {
+            None
+        } else {
+            Some(
+                Path::parse(prefix)
+                    .map_err(|e| StoreError::io(format!("prefix {prefix:?}"), other(e)))?,
+            )
+        };
+        Ok(Self { client, prefix })
     }
 
     fn checked(key: &str) -> Result<&str, StoreError> {
@@ -196,7 +207,7 @@ impl Store for S3Store {
 
 /// A write in progress: bytes kept until they fill a part, then a multipart upload.
 struct S3Writer {
-    client: Arc<AmazonS3>,
+    client: Arc<dyn ObjectStore>,
     path: Path,
     state: WriteState,
 }
@@ -297,5 +308,140 @@ impl Drop for S3Writer {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use defdrive_core::store::new_storage_key;
+    use object_store::memory::InMemory;
+
+    fn store() -> (S3Store, Arc<InMemory>) {
+        let memory = Arc::new(InMemory::new());
+        let store = S3Store::with_client(memory.clone(), "some/prefix").unwrap();
+        (store, memory)
+    }
+
+    async fn read_all(store: &S3Store, key: &str, offset: u64, len: Option<u64>) -> Vec<u8> {
+        let chunks: Vec<Bytes> = store
+            .read(key, offset, len)
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        chunks.concat()
+    }
+
+    fn patterned(len: usize) -> Vec<u8> {
+        (0..len)
+            .map(|i| (i % 251) as u8 ^ (i / 4093) as u8)
+            .collect()
+    }
+
+    /// Writes `bytes` in 64 KiB chunks.
+    async fn write_all(writer: &mut Box<dyn BlobWriter>, bytes: &[u8]) {
+        for chunk in bytes.chunks(64 << 10) {
+            writer.write(Bytes::copy_from_slice(chunk)).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn small_object_appears_only_when_finished() {
+        let (store, memory) = store();
+        let key = new_storage_key();
+        let mut writer = store.create(&key).await.unwrap();
+        write_all(&mut writer, b"hello world").await;
+        assert!(matches!(
+            store.read(&key, 0, None).await,
+            Err(StoreError::NotFound(_))
+        ));
+        writer.finish().await.unwrap();
+        assert_eq!(read_all(&store, &key, 0, None).await, b"hello world");
+        assert_eq!(read_all(&store, &key, 6, Some(3)).await, b"wor");
+        assert_eq!(read_all(&store, &key, 6, None).await, b"world");
+        assert!(read_all(&store, &key, 3, Some(0)).await.is_empty());
+        // Stored under the prefix.
+        let path = Path::from(format!("some/prefix/{key}"));
+        assert!(memory.head(&path).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn large_object_goes_up_in_parts_and_reads_back() {
+        let (store, _) = store();
+        let key = new_storage_key();
+        let bytes = patterned(2 * PART_SIZE + 12_345);
+        let mut writer = store.create(&key).await.unwrap();
+        write_all(&mut writer, &bytes).await;
+        writer.finish().await.unwrap();
+        assert!(read_all(&store, &key, 0, None).await == bytes);
+        let start = PART_SIZE as u64 - 5;
+        assert_eq!(
+            read_all(&store, &key, start, Some(10)).await,
+            &bytes[start as usize..start as usize + 10]
+        );
+        let listed = store.list().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].key, key);
+    }
+
+    #[tokio::test]
+    async fn aborted_writes_leave_nothing() {
+        let (store, _) = store();
+        for len in [100, PART_SIZE + 1] {
+            let key = new_storage_key();
+            let mut writer = store.create(&key).await.unwrap();
+            write_all(&mut writer, &patterned(len)).await;
+            writer.abort().await.unwrap();
+            assert!(matches!(
+                store.read(&key, 0, None).await,
+                Err(StoreError::NotFound(_))
+            ));
+            let mut dropped = store.create(&key).await.unwrap();
+            write_all(&mut dropped, &patterned(len)).await;
+            drop(dropped);
+        }
+        assert!(store.list().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn list_sees_only_this_prefix_and_delete_is_idempotent() {
+        let (store, memory) = store();
+        let key = new_storage_key();
+        let mut writer = store.create(&key).await.unwrap();
+        write_all(&mut writer, b"x").await;
+        writer.finish().await.unwrap();
+        let stranger = new_storage_key();
+        for path in [
+            format!("other/{stranger}"),
+            format!("some/prefix/nested/{stranger}"),
+            "some/prefix/not-a-key".to_owned(),
+        ] {
+            memory
+                .put(&Path::from(path), PutPayload::from_static(b"y"))
+                .await
+                .unwrap();
+        }
+        let listed: Vec<String> = store
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.key)
+            .collect();
+        assert_eq!(listed, vec![key.clone()]);
+        store.delete(&key).await.unwrap();
+        store.delete(&key).await.unwrap();
+        assert!(store.list().await.unwrap().is_empty());
+        store.check().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn keys_that_are_not_generated_are_refused() {
+        let (store, _) = store();
+        assert!(store.create("../escape").await.is_err());
+        assert!(store.read("../../etc/passwd", 0, None).await.is_err());
+        assert!(store.delete("a/b").await.is_err());
     }
 }
