@@ -4,6 +4,7 @@
     python3 bench/bench.py stats   [--backend sqlite|postgres|both]
     python3 bench/bench.py upload  [--backend ...] [--size-mib 1024]
     python3 bench/bench.py links   [--backend ...] [--size-mib 1024]
+    python3 bench/bench.py storage [--backend ...] [--storage folder|s3|both] [--size-mib 1024]
 
 stats:  latency and requests/s of GET /api/files/stats for one user with 1k and 100k files
         (rows seeded directly in the database, totals derived from them), measured with wrk.
@@ -12,6 +13,9 @@ upload: POST /api/upload of one file (default 1 GiB) with curl: throughput, and 
 links:  GET /link/{token} of a 1 GiB file with curl next to `cat stored-file > /dev/null`
         (both from the page cache), and the server's peak RSS while 256 clients download a
         10 MiB file at once.
+storage: upload and then download (through a public link) of one file with curl, on the
+        folder store and on S3 storage (an s3s-fs server on 127.0.0.1, found on PATH or at
+        $DEFDRIVE_TEST_S3S), with the server's peak RSS during each.
 Uses the release binary (built first), wrk and curl (apt-get install wrk curl).
 """
 
@@ -37,10 +41,43 @@ def build():
     subprocess.run(["cargo", "build", "--release", "--locked", "-p", "defdrive"], cwd=ROOT, check=True)
 
 
+class S3:
+    """An s3s-fs server on a free port with an empty bucket in a folder of `workdir`."""
+
+    BUCKET, KEY, SECRET = "defdrive-bench", "bench-key", "bench-secret-0123456789"
+
+    def __init__(self, workdir):
+        program = os.environ.get("DEFDRIVE_TEST_S3S") or shutil.which("s3s-fs")
+        if not program:
+            raise SystemExit("needs s3s-fs: cargo install --locked s3s-fs@0.14.1 --features binary")
+        self.root = os.path.join(workdir, "s3")
+        os.makedirs(os.path.join(self.root, self.BUCKET))
+        self.proc = subprocess.Popen([program, "--host", "127.0.0.1", "--port", "0", "--access-key", self.KEY,
+                                      "--secret-key", self.SECRET, self.root],
+                                     env=dict(os.environ, RUST_LOG="s3s_fs=info"), stdout=subprocess.PIPE, text=True)
+        for line in self.proc.stdout:
+            match = re.search(r"server is running at (http://\S+)", line)
+            if match:
+                self.endpoint = match.group(1)
+                break
+        else:
+            raise SystemExit("s3s-fs did not start")
+        subprocess.Popen(["cat"], stdin=self.proc.stdout, stdout=subprocess.DEVNULL)
+
+    def env(self):
+        return {"STORAGE_URL": "s3://%s/objects" % self.BUCKET, "AWS_ACCESS_KEY_ID": self.KEY,
+                "AWS_SECRET_ACCESS_KEY": self.SECRET, "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT": self.endpoint, "AWS_ALLOW_HTTP": "true"}
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
 class Server:
     """A release defdrive on a fresh data folder and database."""
 
-    def __init__(self, backend, workdir):
+    def __init__(self, backend, workdir, extra_env=None):
         self.backend = backend
         self.data = os.path.join(workdir, "data")
         os.makedirs(self.data, exist_ok=True)
@@ -54,6 +91,7 @@ class Server:
             self.database_url = PG_ADMIN.rsplit("/", 1)[0] + "/" + self.db_name
         self.env = dict(os.environ, DATA_PATH=self.data, DATABASE_URL=self.database_url, PORT="0",
                         RUST_LOG="warn", DEFAULT_MAX_FILES="1000000", DEFAULT_MAX_STORAGE=str(1 << 50))
+        self.env.update(extra_env or {})
         self.spawn()
 
     def spawn(self):
@@ -290,9 +328,40 @@ def bench_links(backend, mib):
             server.stop()
 
 
+def bench_storage(backend, storage, mib):
+    with tempfile.TemporaryDirectory(dir=ROOT + "/target") as work:
+        source = os.path.join(work, "upload.bin")
+        subprocess.run(["dd", "if=/dev/urandom", "of=" + source, "bs=1M", "count=%d" % mib], check=True, stderr=subprocess.DEVNULL)
+        s3 = S3(work) if storage == "s3" else None
+        server = Server(backend, work, s3.env() if s3 else None)
+        try:
+            token = server.user("bench")
+            server.restart()  # measure a process that has done nothing but this upload
+            idle = server.peak_rss_kib()
+            start = time.monotonic()
+            file = upload_file(server, token, source)
+            upload = mib / (time.monotonic() - start)
+            assert file["Size"] == mib << 20, file["Size"]
+            upload_rss = server.peak_rss_kib()
+            link = public_link(server, token, file["ID"])
+            server.restart()  # and one that has done nothing but this download
+            link = server.url + "/link/" + link.rsplit("/", 1)[1]
+            download = mib / timed(["curl", "-sS", "--fail", "-o", "/dev/null", link])
+            download_rss = server.peak_rss_kib()
+            print("  %-8s %-6s %d MiB: upload %7.1f MiB/s (peak RSS %.1f MiB)   link download %7.1f MiB/s "
+                  "(peak RSS %.1f MiB)   idle %.1f MiB"
+                  % (backend, storage, mib, upload, upload_rss / 1024, download, download_rss / 1024, idle / 1024),
+                  flush=True)
+        finally:
+            server.stop()
+            if s3:
+                s3.stop()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["stats", "upload", "links", "all"])
+    parser.add_argument("what", choices=["stats", "upload", "links", "storage", "all"])
+    parser.add_argument("--storage", choices=["folder", "s3", "both"], default="both")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--size-mib", type=int, default=1024)
     args = parser.parse_args()
@@ -314,6 +383,12 @@ def main():
         print("GET /link/{token}:")
         for backend in backends:
             bench_links(backend, args.size_mib)
+    if args.what in ("storage", "all"):
+        print("upload and link download by storage:")
+        storages = ["folder", "s3"] if args.storage == "both" else [args.storage]
+        for backend in backends:
+            for storage in storages:
+                bench_storage(backend, storage, args.size_mib)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod metrics;
 mod middleware;
 mod openapi;
 mod routes;
@@ -18,12 +19,19 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 
-/// The whole HTTP surface: API routes, docs, the web UI at `/`, JSON 404/405, CORS and path
-/// normalisation.
+/// The whole HTTP surface: API routes, docs, the web UI at `/`, JSON 404/405, CORS, path
+/// normalisation and request metrics (and `/metrics` itself unless it has an address of its
+/// own).
 pub fn router(state: AppState) -> Router {
     let cors = state.config.cors.clone();
-    let api = Router::new()
+    let metrics = state.metrics.clone();
+    let mut api = Router::new();
+    if state.config.metrics_on_main_port {
+        api = api.route("/metrics", get(routes::metrics::metrics));
+    }
+    let api = api
         .route("/api/health", get(routes::health::health))
+        .route("/api/ready", get(routes::ready::ready))
         .route("/api/signup", post(routes::accounts::signup))
         .route("/api/login", post(routes::accounts::login))
         .route(
@@ -69,6 +77,10 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::ui::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            middleware::metrics::track,
+        ))
         .with_state(state);
     Router::new()
         .fallback_service(api)
@@ -77,4 +89,12 @@ pub fn router(state: AppState) -> Router {
             cors,
             middleware::cors::cors,
         ))
+}
+
+/// `/metrics` alone, for its own listener (`METRICS_ADDR`).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(routes::metrics::metrics))
+        .fallback(error::not_found)
+        .with_state(state)
 }

@@ -13,6 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
     info(title = "defdrive", description = "Self-hosted file storage and sharing (DefDrive-compatible API)."),
     paths(
         routes::health::health,
+        routes::ready::ready,
         routes::accounts::signup,
         routes::accounts::login,
         routes::upload::upload,

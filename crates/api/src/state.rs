@@ -1,6 +1,7 @@
 //! What every handler can reach: the repository, the store, the upload pipeline, the token
-//! keys and the API's configuration.
+//! keys, the metrics and the API's configuration.
 
+use crate::metrics::Metrics;
 use defdrive_core::login_limit::LoginLimiter;
 use defdrive_core::repo::Repo;
 use defdrive_core::store::Store;
@@ -26,6 +27,9 @@ pub struct ApiConfig {
     pub cors: Arc<CorsOrigins>,
     /// Peers whose forwarding headers are believed.
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// Whether `/metrics` is served by [`crate::router`] (otherwise by
+    /// [`crate::metrics_router`] on its own address).
+    pub metrics_on_main_port: bool,
 }
 
 #[derive(Clone)]
@@ -36,4 +40,5 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     pub tokens: TokenKeys,
     pub config: ApiConfig,
+    pub metrics: Arc<Metrics>,
 }

@@ -1,5 +1,5 @@
 //! The `Store` trait: where file bytes live, under opaque generated keys.
-//! Implemented by defdrive-storage (a local folder; object storage later).
+//! Implemented by defdrive-storage (a local folder, S3-compatible object storage).
 
 use crate::timestamp::Timestamp;
 use async_trait::async_trait;
@@ -77,6 +77,13 @@ pub trait BlobWriter: Send {
     async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError>;
     /// Makes the object durable and visible under its key.
     async fn finish(self: Box<Self>) -> Result<(), StoreError>;
+    /// Gives up the write and releases what it holds in storage (an object store's multipart
+    /// upload). Dropping a writer does the same in the background; this waits for it.
+    /// Stores whose unfinished writes are plain objects (removed by [`Store::delete`]) need
+    /// nothing here.
+    async fn abort(self: Box<Self>) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -2,9 +2,10 @@
 //! stops the start with one line naming the variable.
 
 use defdrive_api::state::CorsOrigins;
+pub use defdrive_storage::StorageUrl;
 use ipnet::IpNet;
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -22,12 +23,6 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
-
-/// Where file bytes live.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StorageUrl {
-    Folder(PathBuf),
-}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -51,6 +46,10 @@ pub struct Config {
     /// Failed logins allowed per username and per address within `login_window`.
     pub login_max_failures: usize,
     pub login_window: Duration,
+    /// How long a stopping server lets requests in flight finish.
+    pub shutdown_grace: Duration,
+    /// `None`: `/metrics` is served on the main port; otherwise only on this address.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Config {
@@ -74,9 +73,12 @@ impl Config {
             None => format!("sqlite://{}", data_path.join("defdrive.db").display()),
         };
         let storage = match var("STORAGE_URL") {
-            Some((name, url)) => parse_storage(name, &url)?,
+            Some((name, url)) => StorageUrl::parse(url.trim()).map_err(|e| err(name, e))?,
             None => StorageUrl::Folder(data_path.join("blobs")),
         };
+        if matches!(storage, StorageUrl::S3 { .. }) {
+            check_s3_endpoint(&get)?;
+        }
         let bind = parse_with(
             var("BIND"),
             "an IP address such as 127.0.0.1 or 0.0.0.0",
@@ -125,6 +127,16 @@ impl Config {
             .unwrap_or(10);
         let login_window = parse_with(var("LOGIN_WINDOW"), "a duration such as 15m", duration)?
             .unwrap_or(Duration::from_secs(900));
+        let shutdown_grace =
+            parse_with(var("SHUTDOWN_GRACE"), "a duration such as 30s or 2m", |v| {
+                humantime::parse_duration(v).ok()
+            })?
+            .unwrap_or(Duration::from_secs(30));
+        let metrics_addr = parse_with(
+            var("METRICS_ADDR"),
+            "an address and port such as 127.0.0.1:9100",
+            |v| v.parse::<SocketAddr>().ok(),
+        )?;
         let trusted_proxies = match var("TRUSTED_PROXIES") {
             Some((name, list)) => parse_cidrs(name, &list)?,
             None => Vec::new(),
@@ -164,6 +176,8 @@ impl Config {
             upload_stale_after,
             login_max_failures,
             login_window,
+            shutdown_grace,
+            metrics_addr,
         })
     }
 }
@@ -214,11 +228,31 @@ fn parse_cidrs(name: &'static str, list: &str) -> Result<Vec<IpNet>, ConfigError
         .collect()
 }
 
-fn parse_storage(name: &'static str, url: &str) -> Result<StorageUrl, ConfigError> {
-    match url.strip_prefix("file://") {
-        Some(path) if !path.is_empty() => Ok(StorageUrl::Folder(PathBuf::from(path))),
-        _ => Err(err(name, format!("expected file://<folder>, got {url:?}"))),
+/// An S3 endpoint must be an http(s) URL, and plain HTTP must be asked for explicitly
+/// (credentials would otherwise travel unencrypted by accident).
+fn check_s3_endpoint(get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    let Some(endpoint) = get("AWS_ENDPOINT").or_else(|| get("AWS_ENDPOINT_URL")) else {
+        return Ok(());
+    };
+    let allow_http = parse_with(
+        get("AWS_ALLOW_HTTP").map(|v| ("AWS_ALLOW_HTTP", v)),
+        "true or false",
+        parse_bool,
+    )?
+    .unwrap_or(false);
+    if endpoint.starts_with("http://") && !allow_http {
+        return Err(err(
+            "AWS_ENDPOINT",
+            format!("{endpoint:?} is plain HTTP; set AWS_ALLOW_HTTP=true to allow it"),
+        ));
     }
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+        return Err(err(
+            "AWS_ENDPOINT",
+            format!("expected an http:// or https:// URL, got {endpoint:?}"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -279,6 +313,12 @@ mod tests {
             ("LOGIN_MAX_FAILURES", "0"),
             ("LOGIN_WINDOW", "soon"),
             ("UPLOAD_STALE_AFTER", "-1m"),
+            ("STORAGE_URL", "s3://"),
+            ("STORAGE_URL", "s3://Bad_Bucket"),
+            ("STORAGE_URL", "s3://bucket/a/../b"),
+            ("STORAGE_URL", "file://"),
+            ("SHUTDOWN_GRACE", "soon"),
+            ("METRICS_ADDR", "localhost"),
         ] {
             let e = config(&[(var, value)]).unwrap_err();
             assert_eq!(e.variable, var, "{var}={value}");
@@ -287,6 +327,42 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn s3_storage_and_its_endpoint() {
+        let c = config(&[("STORAGE_URL", "s3://bucket/some/prefix")]).unwrap();
+        assert_eq!(
+            c.storage,
+            StorageUrl::S3 {
+                bucket: "bucket".into(),
+                prefix: "some/prefix".into()
+            }
+        );
+        let plain = [
+            ("STORAGE_URL", "s3://bucket"),
+            ("AWS_ENDPOINT", "http://127.0.0.1:9000"),
+        ];
+        let e = config(&plain).unwrap_err();
+        assert!(e.to_string().starts_with("invalid AWS_ENDPOINT: "), "{e}");
+        let allowed = [plain[0], plain[1], ("AWS_ALLOW_HTTP", "true")];
+        assert!(config(&allowed).is_ok());
+        let e = config(&[plain[0], ("AWS_ENDPOINT", "127.0.0.1:9000")]).unwrap_err();
+        assert_eq!(e.variable, "AWS_ENDPOINT");
+        let e = config(&[plain[0], plain[1], ("AWS_ALLOW_HTTP", "sure")]).unwrap_err();
+        assert_eq!(e.variable, "AWS_ALLOW_HTTP");
+        // A folder store does not look at the AWS variables.
+        assert!(config(&[plain[1]]).is_ok());
+    }
+
+    #[test]
+    fn shutdown_and_metrics() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.shutdown_grace, Duration::from_secs(30));
+        assert_eq!(c.metrics_addr, None);
+        let c = config(&[("SHUTDOWN_GRACE", "0s"), ("METRICS_ADDR", "127.0.0.1:9100")]).unwrap();
+        assert_eq!(c.shutdown_grace, Duration::ZERO);
+        assert_eq!(c.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
     }
 
     #[test]

@@ -13,11 +13,12 @@ use std::process::ExitCode;
 ///
 /// Configuration comes from the environment and from a `.env` file in the working folder:
 /// DATA_PATH (./data), DATABASE_URL (sqlite://$DATA_PATH/defdrive.db or postgres://…),
-/// STORAGE_URL (file://$DATA_PATH/blobs), BIND (127.0.0.1), PORT (8080), HOST_URL,
+/// STORAGE_URL (file://$DATA_PATH/blobs, or s3://bucket/prefix with AWS_ACCESS_KEY_ID,
+/// AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT, AWS_ALLOW_HTTP), BIND (127.0.0.1), PORT (8080), HOST_URL,
 /// JWT_SECRET (generated and kept in DATA_PATH when unset), TOKEN_TTL (72h),
 /// TRUSTED_PROXIES, ALLOW_SIGNUP (true), DEFAULT_MAX_FILES (100),
 /// DEFAULT_MAX_STORAGE (1073741824), CORS_ORIGINS (*), UPLOAD_STALE_AFTER (10m),
-/// LOGIN_MAX_FAILURES (10), LOGIN_WINDOW (15m).
+/// LOGIN_MAX_FAILURES (10), LOGIN_WINDOW (15m), SHUTDOWN_GRACE (30s), METRICS_ADDR.
 #[derive(Parser)]
 #[command(version, about, long_about)]
 struct Cli {

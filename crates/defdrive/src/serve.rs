@@ -1,9 +1,15 @@
 //! `defdrive serve`: wires the configured database and storage into the API and serves it
-//! until SIGINT or SIGTERM, sweeping abandoned uploads at start and then periodically.
+//! (and the metrics, on their own address when configured) until SIGINT or SIGTERM,
+//! sweeping abandoned uploads at start and then periodically.
+//!
+//! Stopping is graceful: the listeners close at once, requests in flight get
+//! `SHUTDOWN_GRACE` to finish, then the uploads still running are cancelled and their
+//! clean-up awaited (no record, no stored bytes), and whatever remains is dropped.
 
 use crate::config::{Config, StorageUrl};
 use crate::secret;
 use anyhow::Context;
+use defdrive_api::metrics::Metrics;
 use defdrive_api::zero_copy::{Peer, ZeroCopyListener};
 use defdrive_api::{ApiConfig, AppState};
 use defdrive_core::login_limit::LoginLimiter;
@@ -12,9 +18,14 @@ use defdrive_core::store::Store;
 use defdrive_core::token::TokenKeys;
 use defdrive_core::upload::Uploads;
 use defdrive_db::SqlRepo;
-use defdrive_storage::FolderStore;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
+
+/// How long cancelled uploads get to remove their bytes and markers at shutdown.
+const CLEANUP_WAIT: Duration = Duration::from_secs(15);
+/// How long the start waits for the storage's first answer (it only logs when none comes).
+const STARTUP_CHECK: Duration = Duration::from_secs(5);
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let secret = secret::load(config.jwt_secret.as_deref(), &config.data_path)?;
@@ -23,13 +34,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("cannot open the database")?;
     let repo: Arc<dyn Repo> = Arc::new(sql.clone());
-    let store: Arc<dyn Store> = match &config.storage {
-        StorageUrl::Folder(path) => Arc::new(
-            FolderStore::open(path)
-                .await
-                .with_context(|| format!("cannot open the storage folder {}", path.display()))?,
-        ),
-    };
+    let store: Arc<dyn Store> = defdrive_storage::open(&config.storage)
+        .await
+        .with_context(|| format!("cannot open the storage {}", describe(&config.storage)))?;
+    match tokio::time::timeout(STARTUP_CHECK, store.check()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "the storage does not answer yet"),
+        Err(_) => tracing::warn!("the storage does not answer yet (timed out)"),
+    }
     let uploads = Uploads::new(repo.clone(), store.clone(), config.upload_stale_after);
     sweep(&uploads).await;
     let sweeper = tokio::spawn(sweep_periodically(
@@ -48,7 +60,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let state = AppState {
         repo,
         store,
-        uploads,
+        uploads: uploads.clone(),
         login_limiter: Arc::new(LoginLimiter::new(
             config.login_max_failures,
             config.login_window,
@@ -61,22 +73,80 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             default_max_storage: config.default_max_storage,
             cors: Arc::new(config.cors_origins.clone()),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            metrics_on_main_port: config.metrics_addr.is_none(),
         },
+        metrics: Arc::new(Metrics::new()),
+    };
+    let (stop, stopping) = watch::channel(false);
+    let metrics_server = match config.metrics_addr {
+        Some(address) => {
+            let metrics_listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen on METRICS_ADDR {address}"))?;
+            let metrics_local = metrics_listener.local_addr().context("metrics address")?;
+            println!("defdrive metrics on http://{metrics_local}/metrics");
+            let app = defdrive_api::metrics_router(state.clone());
+            Some(tokio::spawn(
+                axum::serve(metrics_listener, app)
+                    .with_graceful_shutdown(stopped(stopping.clone()))
+                    .into_future(),
+            ))
+        }
+        None => None,
     };
     let app = defdrive_api::router(state);
     println!("defdrive listening on http://{local}");
-    tracing::info!(address = %local, database = ?sql.backend(), "defdrive listening");
-    axum::serve(
+    tracing::info!(address = %local, database = ?sql.backend(), storage = %describe(&config.storage), "defdrive listening");
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let server = axum::serve(
         ZeroCopyListener(listener),
         app.into_make_service_with_connect_info::<Peer>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server failed")?;
+    .with_graceful_shutdown(stopped(stopping.clone()))
+    .into_future();
+    let grace = config.shutdown_grace;
+    let grace_over = async {
+        stopped(stopping.clone()).await;
+        tracing::info!(grace = ?grace, "stopping: letting requests in flight finish");
+        tokio::time::sleep(grace).await;
+    };
+    let served = tokio::select! {
+        served = server => served.context("server failed"),
+        () = grace_over => {
+            tracing::warn!("grace period over: cancelling what is still running");
+            Ok(())
+        }
+    };
+    let running = uploads.in_progress();
+    if !uploads.cancel_running(CLEANUP_WAIT).await {
+        tracing::warn!("some cancelled uploads did not finish their clean-up; the sweep will");
+    } else if running > 0 {
+        tracing::info!(uploads = running, "cancelled the uploads still running");
+    }
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     sweeper.abort();
     sql.close().await;
     tracing::info!("defdrive stopped");
-    Ok(())
+    served
+}
+
+/// Resolves once a stop was asked for.
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+/// The storage for logs and errors (never with credentials: those are not in the URL).
+fn describe(storage: &StorageUrl) -> String {
+    match storage {
+        StorageUrl::Folder(path) => format!("folder {}", path.display()),
+        StorageUrl::S3 { bucket, prefix } if prefix.is_empty() => format!("s3://{bucket}"),
+        StorageUrl::S3 { bucket, prefix } => format!("s3://{bucket}/{prefix}"),
+    }
 }
 
 async fn sweep(uploads: &Uploads) {

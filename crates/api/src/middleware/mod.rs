@@ -1,4 +1,5 @@
-//! Middleware around every route: CORS headers and path normalisation.
+//! Middleware around every route: CORS headers, path normalisation and request metrics.
 
 pub mod cors;
+pub mod metrics;
 pub mod path;

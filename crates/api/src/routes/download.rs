@@ -16,6 +16,7 @@ use axum::response::Response;
 use defdrive_core::download::{Conditions, Plan, content_disposition, plan};
 use defdrive_core::model::File;
 use defdrive_core::store::StoreError;
+use futures_util::TryStreamExt;
 
 /// A download worked out from the request, before anything is read or consumed.
 pub struct Prepared {
@@ -72,9 +73,17 @@ impl Prepared {
             Plan::NotModified => (StatusCode::NOT_MODIFIED, None),
         };
         let body = match range {
-            Some((offset, len)) if !self.head && len > 0 => content(state, file, sink, offset, len)
-                .await
-                .map_err(|e| ApiError::internal("Failed to read file", e))?,
+            Some((offset, len)) if !self.head && len > 0 => {
+                let body = content(state, file, sink, offset, len)
+                    .await
+                    .map_err(|e| ApiError::internal("Failed to read file", e))?;
+                // The frames pass through as they are (zero-copy bodies stay zero-copy).
+                let metrics = state.metrics.clone();
+                Body::from_stream(
+                    body.into_data_stream()
+                        .inspect_ok(move |chunk| metrics.add_downloaded(chunk.len())),
+                )
+            }
             _ => Body::empty(),
         };
         let mut response = Response::new(body);

@@ -33,10 +33,10 @@ pub async fn download(
         Some(access) => state.repo.file(access.file_id).await.map_err(lookup)?,
         None => None,
     };
-    let allowed =
-        decide(access.as_ref(), file.as_ref(), client, Timestamp::now()).map_err(refused)?;
+    let allowed = decide(access.as_ref(), file.as_ref(), client, Timestamp::now())
+        .map_err(|r| refused(&state, r))?;
     let (Some(access), Some(file)) = (access, file) else {
-        return Err(refused(Refusal::NoSuchLink));
+        return Err(refused(&state, Refusal::NoSuchLink));
     };
     let prepared = Prepared::new(&file, &method, &headers);
     if allowed == Allowed::Consuming && prepared.sends_content() {
@@ -54,13 +54,15 @@ pub async fn download(
                 Ok(_) if access.rules.one_time_use => Refusal::AlreadyUsed,
                 Ok(_) => Refusal::TtlReached,
             };
-            return Err(refused(refusal));
+            return Err(refused(&state, refusal));
         }
     }
     prepared.respond(&state, &file, sink).await
 }
 
-fn refused(refusal: Refusal) -> ApiError {
+/// The refusal's error, counted in the metrics by reason.
+fn refused(state: &AppState, refusal: Refusal) -> ApiError {
+    state.metrics.link_refused(refusal.reason());
     let status = if refusal.is_not_found() {
         StatusCode::NOT_FOUND
     } else {

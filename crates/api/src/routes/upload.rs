@@ -11,6 +11,7 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_DISPOSITION;
 use defdrive_core::upload::UploadError;
+use futures_util::TryStreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -35,7 +36,8 @@ pub struct UploadForm {
         (status = 400, description = "No file provided / Invalid file name", body = ErrorJson),
         (status = 403, description = "File limit exceeded (current_files, max_files) or Storage limit \
             exceeded (current_storage, max_storage, file_size)", body = ErrorJson),
-        (status = 409, description = "A live file of that name exists", body = ErrorJson)))]
+        (status = 409, description = "A live file of that name exists", body = ErrorJson),
+        (status = 503, description = "The server is shutting down; nothing was stored", body = ErrorJson)))]
 pub async fn upload(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -67,9 +69,11 @@ pub async fn upload(
             };
             break Err(ApiError::bad_request(message));
         };
+        let metrics = state.metrics.clone();
+        let body = field.inspect_ok(move |chunk| metrics.add_uploaded(chunk.len()));
         break state
             .uploads
-            .receive(user.id, &raw_name, field)
+            .receive(user.id, &raw_name, body)
             .await
             .map_err(upload_error);
     };
@@ -100,6 +104,10 @@ fn upload_error(error: UploadError) -> ApiError {
         UploadError::Abandoned => ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
             "Upload abandoned: no progress for longer than the server allows",
+        ),
+        UploadError::ShuttingDown => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Upload cancelled: the server is shutting down",
         ),
         UploadError::Body(reason) => ApiError::new(
             StatusCode::BAD_REQUEST,

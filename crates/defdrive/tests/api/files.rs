@@ -1,8 +1,8 @@
 //! The caller's files: `GET /api/files`, `PUT /api/files/{id}/access`,
 //! `DELETE /api/files/{id}` and `GET /api/files/{id}/download`, and what survives a restart.
 
-use crate::both;
 use crate::harness::{Backend, Server, assert_error, status_json};
+use crate::{all_storages, both};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -14,13 +14,16 @@ both!(
     set_access_reply_and_list,
     set_access_keys_match_case_insensitively,
     set_access_errors_in_spec_order,
-    delete_removes_record_bytes_and_name,
     delete_errors,
+    files_survive_a_restart_with_a_generated_secret,
+);
+
+all_storages!(
+    delete_removes_record_bytes_and_name,
     delete_keeps_bytes_shared_with_other_files,
     own_download_bytes_and_errors,
     own_download_headers_and_ranges,
     files_survive_a_restart,
-    files_survive_a_restart_with_a_generated_secret,
 );
 
 /// The keys of a File object (SPEC 3), no more, no less.

@@ -1,6 +1,8 @@
 //! Test harness: runs the real `defdrive` binary on port 0 with its own data folder and a
 //! fresh database (a SQLite file, or a new PostgreSQL database dropped afterwards), and
-//! offers small HTTP helpers. Every scenario runs on both backends through `both!`.
+//! offers small HTTP helpers. Every scenario runs on both backends through `both!`; the
+//! scenarios about stored bytes also on PostgreSQL with S3 storage through `all_storages!`
+//! (a real S3 server, `s3s-fs`, started per test on its own folder).
 
 #![allow(dead_code)]
 
@@ -15,10 +17,21 @@ use tempfile::TempDir;
 /// The secret the harness configures, so tests can forge tokens.
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 
+/// The database and storage a test server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// SQLite, folder storage.
     Sqlite,
+    /// PostgreSQL, folder storage.
     Postgres,
+    /// PostgreSQL, S3 storage (what several servers side by side use).
+    PostgresS3,
+}
+
+impl Backend {
+    pub fn is_s3(self) -> bool {
+        self == Self::PostgresS3
+    }
 }
 
 /// Runs `$scenario(Backend)` as `$scenario::sqlite` and `$scenario::postgres`.
@@ -33,6 +46,27 @@ macro_rules! both {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
                 super::$scenario($crate::harness::Backend::Postgres).await;
+            }
+        }
+    )+};
+}
+
+/// Runs `$scenario(Backend)` as `::sqlite`, `::postgres` and `::postgres_s3`.
+#[macro_export]
+macro_rules! all_storages {
+    ($($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$scenario($crate::harness::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                super::$scenario($crate::harness::Backend::Postgres).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres_s3() {
+                super::$scenario($crate::harness::Backend::PostgresS3).await;
             }
         }
     )+};
@@ -54,7 +88,7 @@ impl Database {
     async fn create(backend: Backend) -> Self {
         match backend {
             Backend::Sqlite => Self::Sqlite,
-            Backend::Postgres => {
+            Backend::Postgres | Backend::PostgresS3 => {
                 use sqlx::Connection;
                 let admin = postgres_admin_url();
                 let name = format!("defdrive_t_{}", random_hex());
@@ -120,10 +154,14 @@ pub fn random_hex() -> String {
 pub struct Server {
     child: Option<Child>,
     pub url: String,
+    /// `/metrics` on its own address, when `METRICS_ADDR` is set.
+    pub metrics_url: Option<String>,
     pub client: Client,
     pub backend: Backend,
     data: TempDir,
     database: Database,
+    /// The S3 server of a [`Backend::PostgresS3`] server.
+    pub s3: Option<S3Server>,
     env: Vec<(String, String)>,
 }
 
@@ -138,15 +176,18 @@ impl Server {
     pub async fn start_with(backend: Backend, env: &[(&str, &str)]) -> Self {
         let data = tempfile::tempdir().expect("data folder");
         let database = Database::create(backend).await;
+        let s3 = backend.is_s3().then(S3Server::start);
         let mut server = Self {
             child: None,
             url: String::new(),
+            metrics_url: None,
             client: Client::builder()
                 .pool_max_idle_per_host(0)
                 .build()
                 .expect("client"),
             backend,
             database,
+            s3,
             env: env
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -180,6 +221,14 @@ impl Server {
             .env("PORT", "0")
             .env("JWT_SECRET", JWT_SECRET)
             .env("RUST_LOG", "info,sqlx=warn");
+        if let Some(s3) = &self.s3 {
+            cmd.env("STORAGE_URL", format!("s3://{S3_BUCKET}/{S3_PREFIX}"))
+                .env("AWS_ACCESS_KEY_ID", S3_ACCESS_KEY)
+                .env("AWS_SECRET_ACCESS_KEY", S3_SECRET_KEY)
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_ENDPOINT", s3.endpoint())
+                .env("AWS_ALLOW_HTTP", "true");
+        }
         for (key, value) in &self.env {
             if key == "JWT_SECRET" && value.is_empty() {
                 cmd.env_remove("JWT_SECRET");
@@ -191,14 +240,15 @@ impl Server {
     }
 
     fn spawn(&mut self) {
-        let (child, url) = self.launch("server.log");
+        let (child, url, metrics_url) = self.launch("server.log");
         self.child = Some(child);
         self.url = url;
+        self.metrics_url = metrics_url;
     }
 
     /// Starts the binary with this server's environment, logging to `log_name` in the data
     /// folder, and waits for its address.
-    fn launch(&self, log_name: &str) -> (Child, String) {
+    fn launch(&self, log_name: &str) -> (Child, String, Option<String>) {
         std::fs::create_dir_all(self.data_path()).expect("data folder");
         let log_path = self.data.path().join(log_name);
         let log = std::fs::OpenOptions::new()
@@ -216,17 +266,21 @@ impl Server {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
+            let mut metrics_url = None;
             for line in lines.by_ref() {
                 let Ok(line) = line else { break };
+                if let Some(url) = line.strip_prefix("defdrive metrics on ") {
+                    metrics_url = Some(url.to_owned());
+                }
                 if let Some(url) = line.strip_prefix("defdrive listening on ") {
-                    let _ = tx.send(url.to_owned());
+                    let _ = tx.send((url.to_owned(), metrics_url.take()));
                     break;
                 }
             }
             for _ in lines {}
         });
         match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => (child, url),
+            Ok((url, metrics_url)) => (child, url, metrics_url),
             Err(_) => {
                 let _ = child.kill();
                 let log = std::fs::read_to_string(&log_path).unwrap_or_default();
@@ -238,7 +292,7 @@ impl Server {
     /// A second server process sharing this one's database and storage folder (as two
     /// nodes behind a load balancer would).
     pub fn companion(&self) -> Companion {
-        let (child, url) = self.launch("companion.log");
+        let (child, url, _) = self.launch("companion.log");
         Companion { child, url }
     }
 
@@ -261,6 +315,24 @@ impl Server {
             let _ = Command::new("kill").arg(child.id().to_string()).status();
             let _ = child.wait();
         }
+    }
+
+    /// Sends SIGTERM without waiting for the process to end.
+    pub fn signal_stop(&self) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
+        }
+    }
+
+    /// Waits until the server's log contains `text`, failing after a while.
+    pub async fn wait_for_log(&self, text: &str) {
+        for _ in 0..300 {
+            if self.log().contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{text:?} never appeared in the log:\n{}", self.log());
     }
 
     /// Starts the server again on the same data folder and database.
@@ -351,9 +423,22 @@ impl Server {
 
     /// Uploads `bytes` as the file `name`.
     pub async fn upload(&self, token: &str, name: &str, bytes: Vec<u8>) -> Response {
+        self.upload_via(&self.url, token, name, bytes).await
+    }
+
+    /// Uploads `bytes` as the file `name` through the server at `base` (a companion).
+    pub async fn upload_via(
+        &self,
+        base: &str,
+        token: &str,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
         let form = reqwest::multipart::Form::new().part("file", part);
-        self.request(Method::POST, "/api/upload", Some(token))
+        self.client
+            .post(format!("{base}/api/upload"))
+            .bearer_auth(token)
             .multipart(form)
             .send()
             .await
@@ -383,8 +468,14 @@ impl Server {
         );
     }
 
-    /// Files in the storage folder (objects and unfinished writes).
+    /// Stored objects and unfinished writes: files in the storage folder, or objects in the
+    /// bucket and parts of multipart uploads not completed or aborted.
     pub fn stored_objects(&self) -> Vec<PathBuf> {
+        if let Some(s3) = &self.s3 {
+            let mut found = s3.objects();
+            found.extend(s3.unfinished_uploads());
+            return found;
+        }
         let mut found = Vec::new();
         let Ok(shards) = std::fs::read_dir(self.blobs_path()) else {
             return found;
@@ -395,6 +486,196 @@ impl Server {
             }
         }
         found
+    }
+
+    /// Whether bytes of an upload that has not finished reached storage: a file in the folder
+    /// store's `.tmp`, or a part of a multipart upload.
+    pub fn has_partial_upload(&self) -> bool {
+        match &self.s3 {
+            Some(s3) => !s3.unfinished_uploads().is_empty(),
+            None => std::fs::read_dir(self.blobs_path().join(".tmp"))
+                .map(|d| d.count() > 0)
+                .unwrap_or(false),
+        }
+    }
+
+    /// Puts `bytes` into storage under `key` behind the server's back (as a crash between
+    /// storing and recording would leave them), dated `age` ago.
+    pub fn plant_object(&self, key: &str, bytes: &[u8], age: Duration) {
+        let path = match &self.s3 {
+            Some(s3) => s3.bucket_path().join(S3_PREFIX).join(key),
+            None => self.blobs_path().join(&key[..2]).join(key),
+        };
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("object folder");
+        std::fs::write(&path, bytes).expect("plant object");
+        let file = std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .expect("open object");
+        file.set_modified(std::time::SystemTime::now() - age)
+            .expect("date object");
+    }
+
+    /// Rows in `table` of the server's database (`pending_uploads`, `files`, …).
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        use sqlx::Connection;
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        match &self.database {
+            Database::Sqlite => {
+                let url = self.database_url();
+                let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("sqlite");
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("count")
+            }
+            Database::Postgres { url, .. } => {
+                let mut conn = sqlx::PgConnection::connect(url).await.expect("postgres");
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("count")
+            }
+        }
+    }
+}
+
+/// The bucket, prefix and credentials of the test S3 servers.
+pub const S3_BUCKET: &str = "defdrive-test";
+pub const S3_PREFIX: &str = "objects";
+pub const S3_ACCESS_KEY: &str = "defdrive-test-key";
+pub const S3_SECRET_KEY: &str = "defdrive-test-secret-0123456789";
+
+/// The `s3s-fs` program: `DEFDRIVE_TEST_S3S`, or `s3s-fs` on `PATH`.
+fn s3s_program() -> PathBuf {
+    if let Ok(path) = std::env::var("DEFDRIVE_TEST_S3S") {
+        return PathBuf::from(path);
+    }
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("s3s-fs"))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "the S3 tests need the s3s-fs server: install it with \
+             `cargo install --locked s3s-fs@0.14.1 --features binary` \
+             or set DEFDRIVE_TEST_S3S to its path"
+        )
+    })
+}
+
+/// A real S3 server (`s3s-fs`) on 127.0.0.1, keeping its bucket in a folder of its own.
+pub struct S3Server {
+    child: Option<Child>,
+    root: TempDir,
+    port: u16,
+}
+
+impl S3Server {
+    /// Starts one on a free port, with the test bucket made.
+    pub fn start() -> Self {
+        let root = tempfile::tempdir().expect("s3 folder");
+        std::fs::create_dir(root.path().join(S3_BUCKET)).expect("bucket");
+        let mut server = Self {
+            child: None,
+            root,
+            port: 0,
+        };
+        server.resume();
+        server
+    }
+
+    /// Starts it again (on the same port and folder) after [`Self::halt`].
+    pub fn resume(&mut self) {
+        let mut child = Command::new(s3s_program())
+            .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--access-key", S3_ACCESS_KEY, "--secret-key", S3_SECRET_KEY])
+            .arg(self.root.path())
+            .env("RUST_LOG", "s3s_fs=info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run s3s-fs ({:?}): {e}", s3s_program()));
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            for line in lines.by_ref() {
+                let Ok(line) = line else { break };
+                if let Some((_, rest)) = line.split_once("server is running at http://") {
+                    let address = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = tx.send(address.to_owned());
+                    break;
+                }
+            }
+            for _ in lines {}
+        });
+        let address = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!("s3s-fs did not start on port {}", self.port)
+            });
+        self.port = address
+            .rsplit_once(':')
+            .and_then(|(_, port)| port.parse().ok())
+            .expect("s3s-fs port");
+        self.child = Some(child);
+    }
+
+    /// Stops it (SIGKILL), keeping its folder.
+    pub fn halt(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn bucket_path(&self) -> PathBuf {
+        self.root.path().join(S3_BUCKET)
+    }
+
+    /// The objects in the bucket (files in its folder).
+    pub fn objects(&self) -> Vec<PathBuf> {
+        fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else {
+                    found.push(path);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&self.bucket_path(), &mut found);
+        found
+    }
+
+    /// Multipart uploads neither completed nor aborted (their records and parts).
+    pub fn unfinished_uploads(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.root.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(".upload"))
+            })
+            .collect()
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        self.halt();
     }
 }
 

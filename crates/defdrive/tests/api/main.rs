@@ -1,5 +1,6 @@
 //! defdrive's HTTP tests: every scenario talks real HTTP to the real binary, on SQLite and
-//! on PostgreSQL (`cargo test sqlite` / `cargo test postgres` runs one backend).
+//! on PostgreSQL (`cargo test sqlite` / `cargo test postgres` runs one backend); those about
+//! stored bytes also on PostgreSQL with S3 storage (`cargo test postgres_s3`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,6 +12,7 @@ mod harness;
 mod keep_alive_downloads;
 mod link_management;
 mod links;
+mod operations;
 mod service;
 mod stats;
 mod uploads;

@@ -589,8 +589,9 @@ async fn bodies_are_json_whatever_the_content_type(backend: Backend) {
 }
 
 /// The implemented routes and their methods.
-const IMPLEMENTED: [(&str, &str); 12] = [
+const IMPLEMENTED: [(&str, &str); 13] = [
     ("/api/health", "get"),
+    ("/api/ready", "get"),
     ("/api/signup", "post"),
     ("/api/login", "post"),
     ("/api/upload", "post"),

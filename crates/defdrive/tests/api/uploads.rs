@@ -1,8 +1,9 @@
-//! `POST /api/upload`: the reply, names, quotas (also under concurrency), the unique live
-//! name, and what an aborted or crashed upload leaves behind (nothing).
+//! `POST /api/upload`: the reply, names, quotas (also under concurrency and through two
+//! servers), the unique live name, uploads larger than one S3 part, and what an aborted,
+//! crashed or shut-down upload leaves behind (nothing).
 
-use crate::both;
 use crate::harness::{Backend, Server, assert_error, status_json};
+use crate::{all_storages, both};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -11,18 +12,36 @@ use std::sync::Arc;
 use std::time::Duration;
 
 both!(
-    upload_reply_and_round_trip,
     path_like_names_keep_the_last_component,
     bad_names_and_missing_parts,
-    exactly_at_quota_is_accepted_one_byte_more_is_not,
     file_limit_refusal,
     parallel_uploads_never_pass_the_file_limit,
-    parallel_uploads_never_pass_the_storage_limit,
     parallel_uploads_of_one_name_give_one_file,
-    aborted_upload_leaves_nothing,
     crashed_upload_is_swept_at_start,
     stalled_upload_is_abandoned_with_408,
 );
+
+all_storages!(
+    upload_reply_and_round_trip,
+    exactly_at_quota_is_accepted_one_byte_more_is_not,
+    parallel_uploads_never_pass_the_storage_limit,
+    parallel_uploads_through_two_servers_never_pass_the_quota,
+    upload_larger_than_one_part,
+    aborted_upload_leaves_nothing,
+    orphaned_bytes_are_swept_at_start,
+    shutdown_cancels_an_unfinished_upload,
+    shutdown_lets_an_upload_in_flight_finish,
+);
+
+/// A partial upload's (total, sent) sizes: on S3 more than one part must have been sent
+/// for anything to reach storage before the upload completes.
+fn partial_sizes(backend: Backend) -> (usize, usize) {
+    if backend.is_s3() {
+        (30_000_000, 12_000_000)
+    } else {
+        (5_000_000, 1_000_000)
+    }
+}
 
 async fn upload_reply_and_round_trip(backend: Backend) {
     let server = Server::start(backend).await;
@@ -290,9 +309,8 @@ fn start_partial_upload(
 }
 
 async fn wait_for_partial_bytes(server: &Server) {
-    for _ in 0..100 {
-        let tmp = server.blobs_path().join(".tmp");
-        if std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0) > 0 {
+    for _ in 0..200 {
+        if server.has_partial_upload() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -303,10 +321,14 @@ async fn wait_for_partial_bytes(server: &Server) {
 async fn aborted_upload_leaves_nothing(backend: Backend) {
     let server = Server::start(backend).await;
     let token = server.user("alice").await;
-    let stream = start_partial_upload(&server, &token, 5_000_000, 1_000_000);
+    let (total, sent) = partial_sizes(backend);
+    let stream = start_partial_upload(&server, &token, total, sent);
     wait_for_partial_bytes(&server).await;
     drop(stream);
+    // No object and no part of a multipart upload is left, and no record.
     settle(&server, 0).await;
+    assert_eq!(server.count_rows("pending_uploads").await, 0);
+    assert_eq!(server.count_rows("files").await, 0);
     let (_, files) = status_json(server.get("/api/files", Some(&token)).await).await;
     assert_eq!(files["files"], json!([]));
     let (_, stats) = status_json(server.get("/api/files/stats", Some(&token)).await).await;
@@ -363,4 +385,171 @@ async fn stalled_upload_is_abandoned_with_408(backend: Backend) {
     settle(&server, 0).await;
     let (_, files) = status_json(server.get("/api/files", Some(&token)).await).await;
     assert_eq!(files["files"], json!([]));
+}
+
+async fn parallel_uploads_through_two_servers_never_pass_the_quota(backend: Backend) {
+    let server = Arc::new(Server::start_with(backend, &[("DEFAULT_MAX_STORAGE", "100000")]).await);
+    let companion = server.companion();
+    let token = server.user("alice").await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(10));
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let base = if i % 2 == 0 {
+            server.url.clone()
+        } else {
+            companion.url.clone()
+        };
+        let (server, barrier, token) = (server.clone(), barrier.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            server
+                .upload_via(&base, &token, &format!("q{i}.bin"), vec![i as u8; 30_000])
+                .await
+                .status()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::FORBIDDEN)
+        .count();
+    assert_eq!((ok, refused), (3, 7), "{statuses:?}");
+    let (_, stats) = status_json(server.get("/api/files/stats", Some(&token)).await).await;
+    assert_eq!(stats["total_storage"], 90_000);
+    assert_eq!(stats["file_count"], 3);
+    settle(&server, 3).await;
+}
+
+/// Bytes that differ from offset to offset, so a misplaced part shows.
+fn patterned(len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| ((i / 7) as u8) ^ ((i % 251) as u8))
+        .collect()
+}
+
+async fn upload_larger_than_one_part(backend: Backend) {
+    // More than two 8 MiB parts of an S3 multipart upload, and not a multiple of one.
+    const PART: usize = 8 << 20;
+    let server = Server::start(backend).await;
+    let token = server.user("alice").await;
+    let bytes = patterned(2 * PART + 123_457);
+    let file = server.upload_ok(&token, "big.bin", bytes.clone()).await;
+    assert_eq!(file["Size"], bytes.len());
+    assert_eq!(file["Hash"], hex::encode(Sha256::digest(&bytes)));
+    let id = file["ID"].as_i64().unwrap();
+    let path = format!("/api/files/{id}/download");
+    let download = server.get(&path, Some(&token)).await;
+    assert_eq!(download.status(), StatusCode::OK);
+    let body = download.bytes().await.unwrap();
+    assert!(
+        body.as_ref() == bytes.as_slice(),
+        "the downloaded bytes differ"
+    );
+    // A range across the boundary of the first two parts.
+    let (start, end) = (PART - 10, PART + 9);
+    let ranged = server
+        .request(Method::GET, &path, Some(&token))
+        .header("Range", format!("bytes={start}-{end}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(ranged.bytes().await.unwrap().as_ref(), &bytes[start..=end]);
+    // One complete object of the right size; no multipart upload is left open.
+    let objects = server.stored_objects();
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    assert_eq!(
+        std::fs::metadata(&objects[0]).unwrap().len(),
+        bytes.len() as u64
+    );
+}
+
+async fn orphaned_bytes_are_swept_at_start(backend: Backend) {
+    let mut server = Server::start_with(backend, &[("UPLOAD_STALE_AFTER", "1h")]).await;
+    let token = server.user("alice").await;
+    let kept = server.upload_ok(&token, "kept.txt", b"kept".to_vec()).await;
+    // Bytes a crash left between storing and recording: no file and no upload uses them.
+    let orphan = "0123456789abcdef0123456789abcdef";
+    server.plant_object(orphan, b"orphan", Duration::from_secs(7200));
+    // Fresh bytes may belong to an upload about to be recorded: they stay.
+    let fresh = "fedcba9876543210fedcba9876543210";
+    server.plant_object(fresh, b"fresh", Duration::ZERO);
+    assert_eq!(server.stored_objects().len(), 3);
+    server.restart();
+    settle(&server, 2).await;
+    let names: Vec<String> = server
+        .stored_objects()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.contains(&orphan.to_owned()), "{names:?}");
+    assert!(names.contains(&fresh.to_owned()), "{names:?}");
+    let id = kept["ID"].as_i64().unwrap();
+    let download = server
+        .get(&format!("/api/files/{id}/download"), Some(&token))
+        .await;
+    assert_eq!(download.bytes().await.unwrap().as_ref(), b"kept");
+}
+
+async fn shutdown_cancels_an_unfinished_upload(backend: Backend) {
+    let mut server = Server::start_with(backend, &[("SHUTDOWN_GRACE", "1s")]).await;
+    let token = server.user("alice").await;
+    let (total, sent) = partial_sizes(backend);
+    let stream = start_partial_upload(&server, &token, total, sent);
+    wait_for_partial_bytes(&server).await;
+    // SIGTERM while the upload waits for more bytes: the grace period runs out, the
+    // upload is cancelled and cleaned up before the process exits.
+    server.stop();
+    drop(stream);
+    let log = server.log();
+    assert!(log.contains("cancelled the uploads still running"), "{log}");
+    assert!(log.contains("defdrive stopped"), "{log}");
+    assert_eq!(server.stored_objects(), Vec::<std::path::PathBuf>::new());
+    assert_eq!(server.count_rows("pending_uploads").await, 0);
+    assert_eq!(server.count_rows("files").await, 0);
+    server.start_again();
+    let (_, files) = status_json(server.get("/api/files", Some(&token)).await).await;
+    assert_eq!(files["files"], json!([]));
+    server.upload_ok(&token, "big.bin", b"again".to_vec()).await;
+}
+
+async fn shutdown_lets_an_upload_in_flight_finish(backend: Backend) {
+    use std::io::Read;
+    let mut server = Server::start(backend).await;
+    let token = server.user("alice").await;
+    let (total, sent) = partial_sizes(backend);
+    let mut stream = start_partial_upload(&server, &token, total, sent);
+    wait_for_partial_bytes(&server).await;
+    server.signal_stop();
+    server
+        .wait_for_log("letting requests in flight finish")
+        .await;
+    // The listener closes: no new connection is accepted.
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let mut refused = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(&address).is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(refused, "the stopping server still accepts connections");
+    // The upload in flight completes and is answered.
+    stream.write_all(&vec![7u8; total - sent]).unwrap();
+    stream.write_all(b"\r\n--XdefdriveBoundary--\r\n").unwrap();
+    let mut reply = String::new();
+    let _ = stream.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    server.stop();
+    assert_eq!(server.count_rows("files").await, 1);
+    assert_eq!(server.count_rows("pending_uploads").await, 0);
+    assert_eq!(server.stored_objects().len(), 1);
+    server.start_again();
+    let (_, files) = status_json(server.get("/api/files", Some(&token)).await).await;
+    assert_eq!(files["files"][0]["Size"], total);
 }
