@@ -17,6 +17,7 @@ use std::process::ExitCode;
 /// JWT_SECRET (generated and kept in DATA_PATH when unset), TOKEN_TTL (72h),
 /// TRUSTED_PROXIES, ALLOW_SIGNUP (true), DEFAULT_MAX_FILES (100),
 /// DEFAULT_MAX_STORAGE (1073741824), CORS_ORIGINS (*), UPLOAD_STALE_AFTER (10m),
+/// TUS_EXPIRE_AFTER (24h),
 /// LOGIN_MAX_FAILURES (10), LOGIN_WINDOW (15m).
 #[derive(Parser)]
 #[command(version, about, long_about)]

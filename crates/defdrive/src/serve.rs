@@ -1,5 +1,6 @@
 //! `defdrive serve`: wires the configured database and storage into the API and serves it
-//! until SIGINT or SIGTERM, sweeping abandoned uploads at start and then periodically.
+//! until SIGINT or SIGTERM, sweeping abandoned uploads (one-shot and resumable) at start and
+//! then periodically.
 
 use crate::config::{Config, StorageUrl};
 use crate::secret;
@@ -7,6 +8,7 @@ use anyhow::Context;
 use defdrive_api::{ApiConfig, AppState};
 use defdrive_core::login_limit::LoginLimiter;
 use defdrive_core::repo::Repo;
+use defdrive_core::resumable::Resumable;
 use defdrive_core::store::Store;
 use defdrive_core::token::TokenKeys;
 use defdrive_core::upload::Uploads;
@@ -31,10 +33,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ),
     };
     let uploads = Uploads::new(repo.clone(), store.clone(), config.upload_stale_after);
-    sweep(&uploads).await;
+    let resumable = Resumable::new(
+        repo.clone(),
+        Arc::new(sql.clone()),
+        store.clone(),
+        config.tus_expire_after,
+        config.upload_stale_after,
+    );
+    sweep(&uploads, &resumable).await;
     let sweeper = tokio::spawn(sweep_periodically(
         uploads.clone(),
-        config.upload_stale_after,
+        resumable.clone(),
+        config.upload_stale_after.min(config.tus_expire_after),
     ));
 
     let listener = tokio::net::TcpListener::bind((config.bind, config.port))
@@ -49,6 +59,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         repo,
         store,
         uploads,
+        resumable,
         login_limiter: Arc::new(LoginLimiter::new(
             config.login_max_failures,
             config.login_window,
@@ -56,6 +67,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tokens,
         config: ApiConfig {
             host_url,
+            host_url_from_request: config.host_url.is_none(),
             allow_signup: config.allow_signup,
             default_max_files: config.default_max_files,
             default_max_storage: config.default_max_storage,
@@ -79,7 +91,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn sweep(uploads: &Uploads) {
+async fn sweep(uploads: &Uploads, resumable: &Resumable) {
+    match resumable.sweep().await {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "swept expired resumable uploads"),
+        Err(e) => tracing::warn!(error = %e, "sweep of expired resumable uploads failed"),
+    }
     match uploads.sweep().await {
         Ok(report) if report.abandoned_uploads + report.orphaned_objects > 0 => {
             tracing::info!(?report, "swept abandoned uploads");
@@ -89,13 +106,13 @@ async fn sweep(uploads: &Uploads) {
     }
 }
 
-async fn sweep_periodically(uploads: Uploads, stale_after: Duration) {
+async fn sweep_periodically(uploads: Uploads, resumable: Resumable, stale_after: Duration) {
     let period = stale_after.clamp(Duration::from_secs(1), Duration::from_secs(600));
     let mut interval = tokio::time::interval(period);
     interval.tick().await;
     loop {
         interval.tick().await;
-        sweep(&uploads).await;
+        sweep(&uploads, &resumable).await;
     }
 }
 

@@ -10,4 +10,5 @@ pub mod limits;
 pub mod links;
 pub mod owned;
 pub mod stats;
+pub mod tus;
 pub mod upload;
