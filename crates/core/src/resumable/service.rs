@@ -213,16 +213,22 @@ impl Resumable {
                 expected: upload.offset,
             });
         }
-        if let Some(file_id) = upload.file_id {
-            return Ok(Appended {
-                offset,
-                file_id: Some(file_id),
-            });
-        }
         let remaining = upload.length - offset;
         let declared = declared.map(|d| i64::try_from(d).unwrap_or(i64::MAX));
         if declared.is_some_and(|d| d > remaining) {
             return Err(ResumableError::PastLength);
+        }
+        if let Some(file_id) = upload.file_id {
+            // Complete already: only an empty body is in order (a retried last request).
+            while let Some(chunk) = body.next().await {
+                if chunk.is_ok_and(|c| !c.is_empty()) {
+                    return Err(ResumableError::PastLength);
+                }
+            }
+            return Ok(Appended {
+                offset,
+                file_id: Some(file_id),
+            });
         }
 
         let mut written: i64 = 0;

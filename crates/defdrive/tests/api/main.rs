@@ -12,4 +12,5 @@ mod link_management;
 mod links;
 mod service;
 mod stats;
+mod tus;
 mod uploads;
