@@ -13,4 +13,5 @@ mod links;
 mod service;
 mod stats;
 mod tus;
+mod tus_js;
 mod uploads;
