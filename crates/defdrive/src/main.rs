@@ -1,7 +1,9 @@
 //! The `defdrive` binary: `serve` (the default) runs the server; `admin grant|revoke`
-//! works on the configured database directly.
+//! works on the configured database directly; the other subcommands are the command-line
+//! client (`login`, `upload`, `download`, `share`, …) of a server over HTTP.
 
 mod admin;
+mod client;
 mod config;
 mod secret;
 mod serve;
@@ -35,6 +37,8 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    #[command(flatten)]
+    Client(client::ClientCommand),
 }
 
 #[derive(Subcommand)]
@@ -51,6 +55,10 @@ fn main() -> ExitCode {
         eprintln!("defdrive: {e}");
         return ExitCode::FAILURE;
     }
+    let command = match cli.command {
+        Some(Command::Client(command)) => return client::run(command),
+        other => other.unwrap_or(Command::Serve),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -74,8 +82,8 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve::run(config).await,
+        match command {
+            Command::Serve | Command::Client(_) => serve::run(config).await,
             Command::Admin { action } => match action {
                 AdminAction::Grant { username } => admin::set_admin(&config, &username, true).await,
                 AdminAction::Revoke { username } => {
