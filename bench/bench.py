@@ -5,6 +5,7 @@
     python3 bench/bench.py upload  [--backend ...] [--size-mib 1024]
     python3 bench/bench.py links   [--backend ...] [--size-mib 1024]
     python3 bench/bench.py storage [--backend ...] [--storage folder|s3|both] [--size-mib 1024]
+    python3 bench/bench.py tus     [--backend ...] [--size-mib 1024]
 
 stats:  latency and requests/s of GET /api/files/stats for one user with 1k and 100k files
         (rows seeded directly in the database, totals derived from them), measured with wrk.
@@ -16,6 +17,9 @@ links:  GET /link/{token} of a 1 GiB file with curl next to `cat stored-file > /
 storage: upload and then download (through a public link) of one file with curl, on the
         folder store and on S3 storage (an s3s-fs server on 127.0.0.1, found on PATH or at
         $DEFDRIVE_TEST_S3S), with the server's peak RSS during each.
+tus:    the same file through the command-line client (`defdrive upload`, tus, its default
+        of one PATCH per run, and with --chunk-size 64MiB, whose segments are assembled at
+        the end) next to POST /api/upload with curl; throughput and the server's peak RSS.
 Uses the release binary (built first), wrk and curl (apt-get install wrk curl).
 """
 
@@ -249,6 +253,38 @@ def bench_upload(backend, mib):
             server.stop()
 
 
+def bench_tus(backend, mib):
+    with tempfile.TemporaryDirectory(dir=ROOT + "/target") as work:
+        source = os.path.join(work, "upload.bin")
+        subprocess.run(["dd", "if=/dev/urandom", "of=" + source, "bs=1M", "count=%d" % mib], check=True, stderr=subprocess.DEVNULL)
+        server = Server(backend, work)
+        try:
+            token = server.user("bench")
+            runs = [("POST /api/upload (curl)", None), ("defdrive upload (tus, default)", []),
+                    ("defdrive upload --chunk-size 64MiB", ["--chunk-size", "64MiB"])]
+            for label, cli_args in runs:
+                server.restart()
+                base_rss = server.peak_rss_kib()
+                start = time.monotonic()
+                if cli_args is None:
+                    file = upload_file(server, token, source)
+                else:
+                    env = dict(os.environ, DEFDRIVE_URL=server.url, DEFDRIVE_TOKEN=token,
+                               XDG_CONFIG_HOME=os.path.join(work, "config"))
+                    out = subprocess.run([BINARY, "upload", "--json", source] + cli_args, env=env,
+                                         capture_output=True, text=True)
+                    if out.returncode != 0:
+                        raise SystemExit("defdrive upload failed: " + out.stderr)
+                    file = json.loads(out.stdout)[0]
+                elapsed = time.monotonic() - start
+                assert file["Size"] == mib << 20, file
+                print("  %-8s %-36s %d MiB: %7.1f MiB/s   server peak RSS %.1f MiB (%.1f idle)"
+                      % (backend, label, mib, mib / elapsed, server.peak_rss_kib() / 1024, base_rss / 1024), flush=True)
+                server.request("DELETE", "/api/files/%d" % file["ID"], token=token)
+        finally:
+            server.stop()
+
+
 def upload_file(server, token, path):
     out = subprocess.run(["curl", "-sS", "--fail-with-body", "-H", "Authorization: Bearer " + token,
                           "-F", "file=@" + path, server.url + "/api/upload"], capture_output=True, text=True)
@@ -360,7 +396,7 @@ def bench_storage(backend, storage, mib):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["stats", "upload", "links", "storage", "all"])
+    parser.add_argument("what", choices=["stats", "upload", "links", "storage", "tus", "all"])
     parser.add_argument("--storage", choices=["folder", "s3", "both"], default="both")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--size-mib", type=int, default=1024)
@@ -379,6 +415,10 @@ def main():
         print("POST /api/upload:")
         for backend in backends:
             bench_upload(backend, args.size_mib)
+    if args.what in ("tus", "all"):
+        print("resumable upload (tus) vs POST /api/upload:")
+        for backend in backends:
+            bench_tus(backend, args.size_mib)
     if args.what in ("links", "all"):
         print("GET /link/{token}:")
         for backend in backends:

@@ -17,7 +17,28 @@ pub use state::{ApiConfig, AppState};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{get, head, post, put};
+
+/// Resumable uploads (tus 1.0.0); every response carries `Tus-Resumable`.
+fn tus_routes() -> Router<AppState> {
+    use routes::tus;
+    Router::new()
+        .route(
+            "/api/tus",
+            post(tus::create)
+                .options(tus::options)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/tus/{id}",
+            head(tus::head)
+                .patch(tus::patch)
+                .delete(tus::terminate)
+                .options(tus::options)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .layer(axum::middleware::from_fn(tus::tus_resumable))
+}
 
 /// The whole HTTP surface: API routes, docs, the web UI at `/`, JSON 404/405, CORS, path
 /// normalisation and request metrics (and `/metrics` itself unless it has an address of its
@@ -73,6 +94,7 @@ pub fn router(state: AppState) -> Router {
             "/api/admin/users/{id}/limits",
             put(routes::admin::set_limits),
         )
+        .merge(tus_routes())
         .merge(openapi::docs())
         .merge(routes::ui::routes())
         .fallback(error::not_found)

@@ -1,9 +1,10 @@
-//! What every handler can reach: the repository, the store, the upload pipeline, the token
+//! What every handler can reach: the repository, the store, the upload pipelines, the token
 //! keys, the metrics and the API's configuration.
 
 use crate::metrics::Metrics;
 use defdrive_core::login_limit::LoginLimiter;
 use defdrive_core::repo::Repo;
+use defdrive_core::resumable::Resumable;
 use defdrive_core::store::Store;
 use defdrive_core::token::TokenKeys;
 use defdrive_core::upload::Uploads;
@@ -21,6 +22,9 @@ pub enum CorsOrigins {
 pub struct ApiConfig {
     /// Public base URL, for share links (no trailing slash).
     pub host_url: String,
+    /// `HOST_URL` was not configured: absolute URLs the client follows (tus `Location`) use
+    /// the request's `Host` instead of the listening address.
+    pub host_url_from_request: bool,
     pub allow_signup: bool,
     pub default_max_files: i64,
     pub default_max_storage: i64,
@@ -37,6 +41,7 @@ pub struct AppState {
     pub repo: Arc<dyn Repo>,
     pub store: Arc<dyn Store>,
     pub uploads: Uploads,
+    pub resumable: Resumable,
     pub login_limiter: Arc<LoginLimiter>,
     pub tokens: TokenKeys,
     pub config: ApiConfig,

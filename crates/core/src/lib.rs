@@ -14,6 +14,7 @@ pub mod password;
 pub mod quota;
 pub mod random;
 pub mod repo;
+pub mod resumable;
 pub mod store;
 pub mod timestamp;
 pub mod token;

@@ -19,6 +19,9 @@ pub struct User {
     pub max_storage: i64,
     pub used_files: i64,
     pub used_storage: i64,
+    /// Held by resumable uploads in progress: one file slot and the declared length each.
+    pub reserved_files: i64,
+    pub reserved_storage: i64,
     pub is_admin: bool,
 }
 

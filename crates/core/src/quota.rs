@@ -34,6 +34,17 @@ impl Limits {
         }
     }
 
+    /// The limits a new file must fit: usage plus what resumable uploads in progress have
+    /// reserved, so the two ways of uploading together never overshoot.
+    pub fn for_new_file(user: &User) -> Self {
+        Self {
+            max_files: user.max_files,
+            max_storage: user.max_storage,
+            current_files: user.used_files.saturating_add(user.reserved_files),
+            current_storage: user.used_storage.saturating_add(user.reserved_storage),
+        }
+    }
+
     /// Negative after an admin lowered a limit below the usage.
     pub fn remaining_files(&self) -> i64 {
         self.max_files - self.current_files

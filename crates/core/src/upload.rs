@@ -157,7 +157,7 @@ impl Uploads {
             .user(user_id)
             .await?
             .ok_or(UploadError::NoSuchUser)?;
-        let limits = Limits::of(&user);
+        let limits = Limits::for_new_file(&user);
         limits.check_file_count()?;
         if self.repo.live_name_exists(user_id, &name).await? {
             return Err(UploadError::NameTaken);

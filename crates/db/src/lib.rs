@@ -8,6 +8,7 @@ mod accesses;
 mod connect;
 mod files;
 mod repo;
+mod resumable;
 mod rows;
 mod uploads;
 mod users;

@@ -9,7 +9,8 @@ use sqlx::any::AnyRow;
 macro_rules! user_columns {
     () => {
         "id, created_at, updated_at, name, email, username, \
-         max_files, max_storage, used_files, used_storage, is_admin"
+         max_files, max_storage, used_files, used_storage, reserved_files, reserved_storage, \
+         is_admin"
     };
 }
 pub(crate) use user_columns;
@@ -44,6 +45,8 @@ pub(crate) fn user(row: &AnyRow) -> Result<User, sqlx::Error> {
         max_storage: row.try_get("max_storage")?,
         used_files: row.try_get("used_files")?,
         used_storage: row.try_get("used_storage")?,
+        reserved_files: row.try_get("reserved_files")?,
+        reserved_storage: row.try_get("reserved_storage")?,
         is_admin: flag(row, "is_admin")?,
     })
 }

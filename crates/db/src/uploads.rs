@@ -56,7 +56,8 @@ impl SqlRepo {
     pub(crate) async fn select_key_in_use(&self, key: &str) -> Result<bool, sqlx::Error> {
         let row = sqlx::query(
             "SELECT 1 AS found FROM files WHERE storage_key = $1 AND deleted_at IS NULL \
-             UNION ALL SELECT 1 AS found FROM pending_uploads WHERE storage_key = $1",
+             UNION ALL SELECT 1 AS found FROM pending_uploads WHERE storage_key = $1 \
+             UNION ALL SELECT 1 AS found FROM resumable_segments WHERE storage_key = $1",
         )
         .bind(key)
         .fetch_optional(&self.pool)
@@ -70,7 +71,8 @@ impl SqlRepo {
         let reserved = sqlx::query(
             "UPDATE users SET used_files = used_files + 1, used_storage = used_storage + $2, \
              updated_at = $3 \
-             WHERE id = $1 AND used_files < max_files AND used_storage + $2 <= max_storage",
+             WHERE id = $1 AND used_files + reserved_files < max_files \
+             AND used_storage + reserved_storage + $2 <= max_storage",
         )
         .bind(new.user_id)
         .bind(new.size)
@@ -88,7 +90,7 @@ impl SqlRepo {
             .fetch_one(&mut *tx)
             .await
             .map_err(backend)?;
-            let limits = Limits::of(&rows::user(&user).map_err(backend)?);
+            let limits = Limits::for_new_file(&rows::user(&user).map_err(backend)?);
             limits.check_file_count()?;
             limits.check_storage(new.size)?;
             return Err(RepoError::Backend(

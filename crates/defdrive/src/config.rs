@@ -43,6 +43,9 @@ pub struct Config {
     pub cors_origins: CorsOrigins,
     /// An upload without progress for this long is abandoned and swept.
     pub upload_stale_after: Duration,
+    /// A resumable (tus) upload without progress for this long is removed and its
+    /// reservation released.
+    pub tus_expire_after: Duration,
     /// Failed logins allowed per username and per address within `login_window`.
     pub login_max_failures: usize,
     pub login_window: Duration,
@@ -120,6 +123,12 @@ impl Config {
             duration,
         )?
         .unwrap_or(Duration::from_secs(600));
+        let tus_expire_after = parse_with(
+            var("TUS_EXPIRE_AFTER"),
+            "a duration such as 24h or 30m",
+            duration,
+        )?
+        .unwrap_or(Duration::from_secs(24 * 3600));
         let login_max_failures =
             parse_with(var("LOGIN_MAX_FAILURES"), "a whole number ≥ 1", |v| {
                 v.parse::<usize>().ok().filter(|n| *n >= 1)
@@ -174,6 +183,7 @@ impl Config {
             default_max_storage,
             cors_origins,
             upload_stale_after,
+            tus_expire_after,
             login_max_failures,
             login_window,
             shutdown_grace,
@@ -276,6 +286,7 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1");
         assert_eq!(c.port, 8080);
         assert_eq!(c.token_ttl, Duration::from_secs(72 * 3600));
+        assert_eq!(c.tus_expire_after, Duration::from_secs(24 * 3600));
         assert!(c.allow_signup && c.jwt_secret.is_none() && c.trusted_proxies.is_empty());
         assert_eq!(
             (c.default_max_files, c.default_max_storage),
@@ -319,6 +330,7 @@ mod tests {
             ("STORAGE_URL", "file://"),
             ("SHUTDOWN_GRACE", "soon"),
             ("METRICS_ADDR", "localhost"),
+            ("TUS_EXPIRE_AFTER", "0s"),
         ] {
             let e = config(&[(var, value)]).unwrap_err();
             assert_eq!(e.variable, var, "{var}={value}");

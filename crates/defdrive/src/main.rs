@@ -1,7 +1,9 @@
 //! The `defdrive` binary: `serve` (the default) runs the server; `admin grant|revoke`
-//! works on the configured database directly.
+//! works on the configured database directly; the other subcommands are the command-line
+//! client (`login`, `upload`, `download`, `share`, …) of a server over HTTP.
 
 mod admin;
+mod client;
 mod config;
 mod secret;
 mod serve;
@@ -18,6 +20,7 @@ use std::process::ExitCode;
 /// JWT_SECRET (generated and kept in DATA_PATH when unset), TOKEN_TTL (72h),
 /// TRUSTED_PROXIES, ALLOW_SIGNUP (true), DEFAULT_MAX_FILES (100),
 /// DEFAULT_MAX_STORAGE (1073741824), CORS_ORIGINS (*), UPLOAD_STALE_AFTER (10m),
+/// TUS_EXPIRE_AFTER (24h),
 /// LOGIN_MAX_FAILURES (10), LOGIN_WINDOW (15m), SHUTDOWN_GRACE (30s), METRICS_ADDR.
 #[derive(Parser)]
 #[command(version, about, long_about)]
@@ -35,6 +38,8 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    #[command(flatten)]
+    Client(client::ClientCommand),
 }
 
 #[derive(Subcommand)]
@@ -51,6 +56,10 @@ fn main() -> ExitCode {
         eprintln!("defdrive: {e}");
         return ExitCode::FAILURE;
     }
+    let command = match cli.command {
+        Some(Command::Client(command)) => return client::run(command),
+        other => other.unwrap_or(Command::Serve),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -74,8 +83,8 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve::run(config).await,
+        match command {
+            Command::Serve | Command::Client(_) => serve::run(config).await,
             Command::Admin { action } => match action {
                 AdminAction::Grant { username } => admin::set_admin(&config, &username, true).await,
                 AdminAction::Revoke { username } => {

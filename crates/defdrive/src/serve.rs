@@ -1,6 +1,6 @@
 //! `defdrive serve`: wires the configured database and storage into the API and serves it
 //! (and the metrics, on their own address when configured) until SIGINT or SIGTERM,
-//! sweeping abandoned uploads at start and then periodically.
+//! sweeping abandoned uploads (one-shot and resumable) at start and then periodically.
 //!
 //! Stopping is graceful: the listeners close at once, requests in flight get
 //! `SHUTDOWN_GRACE` to finish, then the uploads still running are cancelled and their
@@ -14,6 +14,7 @@ use defdrive_api::zero_copy::{Peer, ZeroCopyListener};
 use defdrive_api::{ApiConfig, AppState};
 use defdrive_core::login_limit::LoginLimiter;
 use defdrive_core::repo::Repo;
+use defdrive_core::resumable::Resumable;
 use defdrive_core::store::Store;
 use defdrive_core::token::TokenKeys;
 use defdrive_core::upload::Uploads;
@@ -43,10 +44,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Err(_) => tracing::warn!("the storage does not answer yet (timed out)"),
     }
     let uploads = Uploads::new(repo.clone(), store.clone(), config.upload_stale_after);
-    sweep(&uploads).await;
+    let resumable = Resumable::new(
+        repo.clone(),
+        Arc::new(sql.clone()),
+        store.clone(),
+        config.tus_expire_after,
+        config.upload_stale_after,
+    );
+    sweep(&uploads, &resumable).await;
     let sweeper = tokio::spawn(sweep_periodically(
         uploads.clone(),
-        config.upload_stale_after,
+        resumable.clone(),
+        config.upload_stale_after.min(config.tus_expire_after),
     ));
 
     let listener = tokio::net::TcpListener::bind((config.bind, config.port))
@@ -61,6 +70,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         repo,
         store,
         uploads: uploads.clone(),
+        resumable,
         login_limiter: Arc::new(LoginLimiter::new(
             config.login_max_failures,
             config.login_window,
@@ -68,6 +78,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tokens,
         config: ApiConfig {
             host_url,
+            host_url_from_request: config.host_url.is_none(),
             allow_signup: config.allow_signup,
             default_max_files: config.default_max_files,
             default_max_storage: config.default_max_storage,
@@ -149,7 +160,12 @@ fn describe(storage: &StorageUrl) -> String {
     }
 }
 
-async fn sweep(uploads: &Uploads) {
+async fn sweep(uploads: &Uploads, resumable: &Resumable) {
+    match resumable.sweep().await {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "swept expired resumable uploads"),
+        Err(e) => tracing::warn!(error = %e, "sweep of expired resumable uploads failed"),
+    }
     match uploads.sweep().await {
         Ok(report) if report.abandoned_uploads + report.orphaned_objects > 0 => {
             tracing::info!(?report, "swept abandoned uploads");
@@ -159,13 +175,13 @@ async fn sweep(uploads: &Uploads) {
     }
 }
 
-async fn sweep_periodically(uploads: Uploads, stale_after: Duration) {
+async fn sweep_periodically(uploads: Uploads, resumable: Resumable, stale_after: Duration) {
     let period = stale_after.clamp(Duration::from_secs(1), Duration::from_secs(600));
     let mut interval = tokio::time::interval(period);
     interval.tick().await;
     loop {
         interval.tick().await;
-        sweep(&uploads).await;
+        sweep(&uploads, &resumable).await;
     }
 }
 

@@ -12,5 +12,6 @@ pub mod metrics;
 pub mod owned;
 pub mod ready;
 pub mod stats;
+pub mod tus;
 pub mod ui;
 pub mod upload;

@@ -15,4 +15,6 @@ mod links;
 mod operations;
 mod service;
 mod stats;
+mod tus;
+mod tus_js;
 mod uploads;
