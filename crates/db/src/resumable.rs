@@ -2,8 +2,8 @@
 //! conditional offset update, completion into a file, termination and expiry.
 
 use crate::SqlRepo;
-use crate::rows::{self, file_columns, now};
-use crate::uploads::backend;
+use crate::rows::{self, now};
+use crate::uploads::{backend, clear_pending, insert_file};
 use async_trait::async_trait;
 use defdrive_core::model::{File, NewFile};
 use defdrive_core::quota::Limits;
@@ -209,14 +209,7 @@ impl ResumableRepo for SqlRepo {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        let marker = sqlx::query("DELETE FROM pending_uploads WHERE storage_key = $1")
-            .bind(&merged.storage_key)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        if marker.rows_affected() != 1 {
-            return Err(RepoError::UploadGone);
-        }
+        clear_pending(&mut tx, &merged.storage_key).await?;
         tx.commit().await.map_err(backend)?;
         Ok(true)
     }
@@ -237,25 +230,7 @@ impl ResumableRepo for SqlRepo {
         if claimed.rows_affected() != 1 {
             return Err(RepoError::UploadGone);
         }
-        let row = sqlx::query(concat!(
-            "INSERT INTO files (created_at, updated_at, user_id, name, extension, size, hash, \
-             public, storage_key) VALUES ($1, $1, $2, $3, $4, $5, $6, FALSE, $7) RETURNING ",
-            file_columns!()
-        ))
-        .bind(at)
-        .bind(new.user_id)
-        .bind(&new.name)
-        .bind(&new.extension)
-        .bind(new.size)
-        .bind(&new.hash)
-        .bind(&new.storage_key)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => RepoError::NameTaken,
-            _ => backend(e),
-        })?;
-        let file = rows::file(&row).map_err(backend)?;
+        let file = insert_file(&mut tx, &new, at).await?;
         sqlx::query("UPDATE resumable_uploads SET file_id = $2 WHERE id = $1")
             .bind(id)
             .bind(file.id)
@@ -280,18 +255,6 @@ impl ResumableRepo for SqlRepo {
         .bind(new.user_id)
         .bind(new.size)
         .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO file_type_totals (user_id, extension, file_count, total_size) \
-             VALUES ($1, $2, 1, $3) ON CONFLICT (user_id, extension) DO UPDATE SET \
-             file_count = file_type_totals.file_count + 1, \
-             total_size = file_type_totals.total_size + excluded.total_size",
-        )
-        .bind(new.user_id)
-        .bind(&new.extension)
-        .bind(new.size)
         .execute(&mut *tx)
         .await
         .map_err(backend)?;

@@ -97,48 +97,68 @@ impl SqlRepo {
                 "quota reservation failed although the quota fits".into(),
             ));
         }
-        let row = sqlx::query(concat!(
-            "INSERT INTO files (created_at, updated_at, user_id, name, extension, size, hash, \
-             public, storage_key) VALUES ($1, $1, $2, $3, $4, $5, $6, FALSE, $7) RETURNING ",
-            file_columns!()
-        ))
-        .bind(at)
-        .bind(new.user_id)
-        .bind(&new.name)
-        .bind(&new.extension)
-        .bind(new.size)
-        .bind(&new.hash)
-        .bind(&new.storage_key)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => RepoError::NameTaken,
-            _ => backend(e),
-        })?;
-        let file = rows::file(&row).map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO file_type_totals (user_id, extension, file_count, total_size) \
-             VALUES ($1, $2, 1, $3) ON CONFLICT (user_id, extension) DO UPDATE SET \
-             file_count = file_type_totals.file_count + 1, \
-             total_size = file_type_totals.total_size + excluded.total_size",
-        )
-        .bind(new.user_id)
-        .bind(&new.extension)
-        .bind(new.size)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let marker = sqlx::query("DELETE FROM pending_uploads WHERE storage_key = $1")
-            .bind(&new.storage_key)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        if marker.rows_affected() != 1 {
-            return Err(RepoError::UploadGone);
-        }
+        let file = insert_file(&mut tx, &new, at).await?;
+        clear_pending(&mut tx, &new.storage_key).await?;
         tx.commit().await.map_err(backend)?;
         Ok(file)
     }
+}
+
+/// Records a finished file and adds it to its type's totals, inside `tx`.
+pub(crate) async fn insert_file(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    new: &NewFile,
+    at: i64,
+) -> Result<File, RepoError> {
+    let row = sqlx::query(concat!(
+        "INSERT INTO files (created_at, updated_at, user_id, name, extension, size, hash, \
+             public, storage_key) VALUES ($1, $1, $2, $3, $4, $5, $6, FALSE, $7) RETURNING ",
+        file_columns!()
+    ))
+    .bind(at)
+    .bind(new.user_id)
+    .bind(&new.name)
+    .bind(&new.extension)
+    .bind(new.size)
+    .bind(&new.hash)
+    .bind(&new.storage_key)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => RepoError::NameTaken,
+        _ => backend(e),
+    })?;
+    let file = rows::file(&row).map_err(backend)?;
+    sqlx::query(
+        "INSERT INTO file_type_totals (user_id, extension, file_count, total_size) \
+             VALUES ($1, $2, 1, $3) ON CONFLICT (user_id, extension) DO UPDATE SET \
+             file_count = file_type_totals.file_count + 1, \
+             total_size = file_type_totals.total_size + excluded.total_size",
+    )
+    .bind(new.user_id)
+    .bind(&new.extension)
+    .bind(new.size)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(file)
+}
+
+/// Removes the pending marker of `storage_key` inside `tx`; gone already means the sweep
+/// abandoned the upload.
+pub(crate) async fn clear_pending(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    storage_key: &str,
+) -> Result<(), RepoError> {
+    let marker = sqlx::query("DELETE FROM pending_uploads WHERE storage_key = $1")
+        .bind(storage_key)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    if marker.rows_affected() != 1 {
+        return Err(RepoError::UploadGone);
+    }
+    Ok(())
 }
 
 pub(crate) fn backend(e: sqlx::Error) -> RepoError {
