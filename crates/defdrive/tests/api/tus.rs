@@ -1088,7 +1088,9 @@ async fn expired_uploads_are_swept(backend: Backend) {
     let server = Server::start_with(
         backend,
         &[
-            ("TUS_EXPIRE_AFTER", "2s"),
+            // Long enough that creating and patching never take longer, even on a busy
+            // machine; the sweep runs every TUS_EXPIRE_AFTER.
+            ("TUS_EXPIRE_AFTER", "5s"),
             ("DEFAULT_MAX_STORAGE", "100000"),
         ],
     )
@@ -1099,7 +1101,7 @@ async fn expired_uploads_are_swept(backend: Backend) {
     patch_ok(&server, &token, &path, 10_000, &vec![2; 10_000]).await;
     // Without progress for longer than TUS_EXPIRE_AFTER: removed with its bytes.
     let mut swept = false;
-    for _ in 0..100 {
+    for _ in 0..300 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         if head(&server, &token, &path).await.status() == StatusCode::NOT_FOUND {
             swept = true;
