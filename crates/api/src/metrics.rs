@@ -10,6 +10,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// The label the requests that matched no route get.
@@ -43,7 +45,17 @@ pub struct Metrics {
     uploaded: Counter,
     downloaded: Counter,
     uploads_in_progress: Gauge,
+    resumable_in_progress: Arc<AtomicUsize>,
     link_refusals: Family<ReasonLabels, Counter>,
+}
+
+/// Counts one resumable (tus) request with a body as an upload in progress while it lives.
+pub struct InProgress(Arc<AtomicUsize>);
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 fn latency_histogram() -> Histogram {
@@ -103,6 +115,7 @@ impl Metrics {
             uploaded,
             downloaded,
             uploads_in_progress,
+            resumable_in_progress: Arc::default(),
             link_refusals,
         }
     }
@@ -136,6 +149,12 @@ impl Metrics {
             .inc_by(u64::try_from(bytes).unwrap_or(u64::MAX));
     }
 
+    /// Marks a resumable upload's request as in progress until the guard is dropped.
+    pub fn resumable_request(&self) -> InProgress {
+        self.resumable_in_progress.fetch_add(1, Ordering::Relaxed);
+        InProgress(self.resumable_in_progress.clone())
+    }
+
     pub fn add_downloaded(&self, bytes: usize) {
         self.downloaded
             .inc_by(u64::try_from(bytes).unwrap_or(u64::MAX));
@@ -148,10 +167,12 @@ impl Metrics {
             .inc();
     }
 
-    /// The OpenMetrics text of every metric, with `uploads_in_progress` as given.
+    /// The OpenMetrics text of every metric; `uploads_in_progress` (one-shot uploads) is
+    /// given, resumable requests in progress are added to it.
     pub fn encode(&self, uploads_in_progress: usize) -> String {
+        let running = uploads_in_progress + self.resumable_in_progress.load(Ordering::Relaxed);
         self.uploads_in_progress
-            .set(i64::try_from(uploads_in_progress).unwrap_or(i64::MAX));
+            .set(i64::try_from(running).unwrap_or(i64::MAX));
         let mut text = String::new();
         if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
             tracing::error!(error = %e, "could not encode the metrics");

@@ -6,6 +6,7 @@
 
 use crate::error::ApiError;
 use crate::extract::auth::AuthUser;
+use crate::metrics::Metrics;
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Body;
@@ -18,7 +19,9 @@ use defdrive_core::resumable::headers::{
     CHECKSUM_ALGORITHMS, HeaderError, metadata_filename, parse_checksum,
 };
 use defdrive_core::resumable::{Appended, ResumableError, ResumableUpload};
+use futures_util::TryStreamExt;
 use serde_json::json;
+use std::sync::Arc;
 
 pub const TUS_VERSION: &str = "1.0.0";
 pub const TUS_EXTENSIONS: &str = "creation,creation-with-upload,termination,checksum,expiration";
@@ -132,8 +135,10 @@ pub async fn create(
     };
     let resumable = state.resumable.clone();
     let metadata = metadata.to_owned();
+    let metrics = state.metrics.clone();
     let created = tokio::spawn(async move {
-        let body = body.map(|(b, n, c)| (b.into_data_stream(), n, c));
+        let _running = body.is_some().then(|| metrics.resumable_request());
+        let body = body.map(|(b, n, c)| (counted(b, &metrics), n, c));
         resumable
             .create(user.id, &raw_name, length, &metadata, body)
             .await
@@ -214,10 +219,12 @@ pub async fn patch(
     let declared = declared_length(&headers);
     let checksum = checksum(&headers)?;
     let resumable = state.resumable.clone();
+    let metrics = state.metrics.clone();
     let appended = {
         let id = id.clone();
         // A task of its own, so what arrived is recorded even when the client goes away.
         tokio::spawn(async move {
+            let _running = metrics.resumable_request();
             resumable
                 .append(
                     user.id,
@@ -225,7 +232,7 @@ pub async fn patch(
                     offset,
                     declared,
                     checksum,
-                    body.into_data_stream(),
+                    counted(body, &metrics),
                 )
                 .await
         })
@@ -299,6 +306,16 @@ fn check_version(headers: &HeaderMap) -> Result<(), TusError> {
         format!("Unsupported tus version: send Tus-Resumable: {TUS_VERSION}"),
     );
     Err(TusError::from(error).with("tus-version", TUS_VERSION))
+}
+
+/// The body's bytes, counted as uploaded as they arrive.
+fn counted(
+    body: Body,
+    metrics: &Arc<Metrics>,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, axum::Error>> + use<> {
+    let metrics = metrics.clone();
+    body.into_data_stream()
+        .inspect_ok(move |chunk| metrics.add_uploaded(chunk.len()))
 }
 
 /// Whether the body is `application/offset+octet-stream`; another declared type with a body

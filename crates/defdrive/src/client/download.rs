@@ -43,11 +43,7 @@ pub async fn download(api: &Api, target: &str, output: Option<&Path>) -> anyhow:
     let name = file_name(&head).unwrap_or_else(|| "download".to_owned());
     let size = header(&head, CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
     let etag = header(&head, ETAG.as_str());
-    let path = match output {
-        Some(path) if path.is_dir() => path.join(&name),
-        Some(path) => path.to_owned(),
-        None => PathBuf::from(&name),
-    };
+    let path = output_path(output, &name).await?;
     let part = part_path(&path);
     let have = tokio::fs::metadata(&part)
         .await
@@ -164,6 +160,27 @@ fn request(api: &Api, source: &Source, method: Method) -> reqwest::RequestBuilde
         api.request(method, &source.url)
     } else {
         api.http.request(method, &source.url)
+    }
+}
+
+/// Where the file goes: into `output` when it is a folder or ends with `/` (created when
+/// missing), else `output` itself, else `name` in the working folder.
+async fn output_path(output: Option<&Path>, name: &str) -> anyhow::Result<PathBuf> {
+    let Some(output) = output else {
+        return Ok(PathBuf::from(name));
+    };
+    let folder = output.is_dir() || output.as_os_str().to_string_lossy().ends_with('/');
+    if folder {
+        tokio::fs::create_dir_all(output)
+            .await
+            .with_context(|| format!("cannot create the folder {}", output.display()))?;
+        return Ok(output.join(name));
+    }
+    match output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) if !parent.is_dir() => {
+            bail!("there is no folder {} to write into", parent.display())
+        }
+        _ => Ok(output.to_owned()),
     }
 }
 

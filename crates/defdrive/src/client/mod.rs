@@ -216,8 +216,19 @@ async fn execute(command: ClientCommand) -> anyhow::Result<()> {
             let api = api()?;
             let options = upload::Options { chunk_size };
             let mut stored = Vec::new();
+            let mut failed = 0;
             for path in &files {
-                let file = upload::upload(&api, path, options).await?;
+                // One refused file does not stop the others; each error names its file.
+                let file = match upload::upload(&api, path, options).await {
+                    Ok(file) => file,
+                    Err(e) if files.len() > 1 => {
+                        let text = format!("{e:#}").replace('\n', " ");
+                        eprintln!("error: {}: {text}", path.display());
+                        failed += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 if !json {
                     println!(
                         "Uploaded {} (ID {}, {}, sha256 {})",
@@ -231,6 +242,9 @@ async fn execute(command: ClientCommand) -> anyhow::Result<()> {
             }
             if json {
                 output::json(&Value::Array(stored));
+            }
+            if failed > 0 {
+                bail!("{failed} of {} files were not uploaded", files.len());
             }
             Ok(())
         }

@@ -30,6 +30,7 @@ both!(
     concurrent_patches_to_one_upload,
     expired_uploads_are_swept,
     live_segments_survive_the_orphan_sweep,
+    metrics_count_resumable_uploads,
 );
 
 const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
@@ -1132,4 +1133,33 @@ async fn live_segments_survive_the_orphan_sweep(backend: Backend) {
     patch_ok(&server, &token, &path, 60_000, &data[60_000..]).await;
     assert_eq!(files(&server, &token).await[0]["Hash"], sha(&data));
     settle(&server, 1).await;
+}
+
+/// One value of the server's `/metrics`.
+async fn metric(server: &Server, name: &str) -> f64 {
+    let text = server.get("/metrics", None).await.text().await.unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+}
+
+async fn metrics_count_resumable_uploads(backend: Backend) {
+    let server = Server::start(backend).await;
+    let token = server.user("alice").await;
+    let data = bytes(2_000_000, 9);
+    let path = create_ok(&server, &token, "counted.bin", data.len()).await;
+    // A PATCH still receiving is an upload in progress.
+    let stream = start_partial_patch(&server, &token, &path, 0, data.len(), &data[..700_000]);
+    wait_for_unfinished_write(&server).await;
+    assert_eq!(metric(&server, "defdrive_uploads_in_progress").await, 1.0);
+    drop(stream);
+    let offset = wait_for_offset_above(&server, &token, &path, 0).await;
+    patch_after_interruption(&server, &token, &path, offset, &data[offset..]).await;
+    assert_eq!(metric(&server, "defdrive_uploads_in_progress").await, 0.0);
+    // Every byte that arrived is counted, also those of the broken request.
+    let uploaded = metric(&server, "defdrive_uploaded_bytes_total").await;
+    assert!(
+        uploaded >= data.len() as f64 && uploaded <= (data.len() + 700_000) as f64,
+        "{uploaded}"
+    );
 }

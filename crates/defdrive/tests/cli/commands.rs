@@ -8,7 +8,8 @@ use std::os::unix::fs::PermissionsExt;
 crate::both!(
     every_subcommand,
     errors_are_one_line_and_fail,
-    environment_overrides_the_login
+    environment_overrides_the_login,
+    several_files_go_on_past_a_refusal,
 );
 
 async fn every_subcommand(backend: Backend) {
@@ -300,4 +301,57 @@ async fn environment_overrides_the_login(backend: Backend) {
             .env("DEFDRIVE_TOKEN", "bad"),
     );
     assert_eq!(line, "error: Invalid or expired token");
+}
+
+async fn several_files_go_on_past_a_refusal(backend: Backend) {
+    let server = Server::start(backend).await;
+    let user = User::new();
+    user.signup(&server.url, "alice");
+    user.write("taken.txt", b"first");
+    stdout(&mut user.cmd(&["upload", "taken.txt"]));
+    user.write("a.txt", b"aaa");
+    user.write("b.txt", b"bbb");
+    // The middle file's name is taken: the others are uploaded all the same, the error
+    // names the file, and the exit status says not everything went up.
+    let out = user
+        .cmd(&["upload", "a.txt", "taken.txt", "b.txt"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("error: taken.txt: A file with this name already exists"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 of 3 files were not uploaded"),
+        "{stderr}"
+    );
+    let listed = stdout(&mut user.cmd(&["ls", "--json"]));
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["Name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"a.txt") && names.contains(&"b.txt"),
+        "{names:?}"
+    );
+    let id = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["Name"] == "b.txt")
+        .unwrap()["ID"]
+        .to_string();
+
+    // `-o folder/` creates the folder and puts the file in it.
+    stdout(&mut user.cmd(&["download", &id, "-o", "copies/"]));
+    assert_eq!(read(&user.path("copies/b.txt")), b"bbb");
+    // A file path in a folder that does not exist is refused before anything is written.
+    let line = failure(&mut user.cmd(&["download", &id, "-o", "nowhere/b.txt"]));
+    assert!(line.contains("there is no folder nowhere"), "{line}");
+    assert!(!user.path("nowhere").exists() && !user.path("nowhere.part").exists());
 }
