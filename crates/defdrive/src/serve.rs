@@ -70,7 +70,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         repo,
         store,
         uploads: uploads.clone(),
-        resumable,
+        resumable: resumable.clone(),
         login_limiter: Arc::new(LoginLimiter::new(
             config.login_max_failures,
             config.login_window,
@@ -136,6 +136,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!("some cancelled uploads did not finish their clean-up; the sweep will");
     } else if running > 0 {
         tracing::info!(uploads = running, "cancelled the uploads still running");
+    }
+    // Resumable uploads keep what arrived: their bodies end, and they record it.
+    if !resumable.stop_running(CLEANUP_WAIT).await {
+        tracing::warn!("some resumable uploads did not record what arrived in time");
     }
     if let Some(metrics_server) = metrics_server {
         metrics_server.abort();

@@ -18,6 +18,8 @@ use std::collections::HashSet;
 use std::fmt::Display;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResumableError {
@@ -84,6 +86,10 @@ pub struct Resumable {
     /// Uploads a request of this process is writing to (one writer at a time per upload;
     /// across processes the conditional offset update decides).
     busy: Arc<Mutex<HashSet<String>>>,
+    /// Cancelled when the server stops: bodies still arriving end as if broken off, so
+    /// what arrived is recorded and the upload can go on after the restart.
+    stopping: CancellationToken,
+    running: TaskTracker,
 }
 
 impl Resumable {
@@ -106,7 +112,19 @@ impl Resumable {
             expire_after,
             heartbeat,
             busy: Arc::new(Mutex::new(HashSet::new())),
+            stopping: CancellationToken::new(),
+            running: TaskTracker::new(),
         }
+    }
+
+    /// Ends the bodies still arriving (what arrived is kept) and waits up to `wait` for
+    /// their requests to record it; `false` when some did not finish in time.
+    pub async fn stop_running(&self, wait: Duration) -> bool {
+        self.stopping.cancel();
+        self.running.close();
+        tokio::time::timeout(wait, self.running.wait())
+            .await
+            .is_ok()
     }
 
     /// How long an upload without progress is kept.
@@ -207,6 +225,7 @@ impl Resumable {
         E: Display,
     {
         let _writing = self.writing(id)?;
+        let _running = self.running.token();
         let upload = self.status(user_id, id).await?;
         if offset != upload.offset {
             return Err(ResumableError::OffsetMismatch {
@@ -236,7 +255,15 @@ impl Resumable {
         let segment = if remaining > 0 {
             let mut writer = SegmentWriter::start(&*self.repo, &*self.store, user_id).await?;
             let mut last_touch = Instant::now();
-            while let Some(chunk) = body.next().await {
+            loop {
+                let next = tokio::select! {
+                    next = body.next() => next,
+                    () = self.stopping.cancelled() => {
+                        interruption = Some("the server is stopping".to_owned());
+                        break;
+                    }
+                };
+                let Some(chunk) = next else { break };
                 let chunk = match chunk {
                     Ok(chunk) => chunk,
                     Err(e) => {

@@ -31,6 +31,7 @@ both!(
     expired_uploads_are_swept,
     live_segments_survive_the_orphan_sweep,
     metrics_count_resumable_uploads,
+    shutdown_keeps_what_a_patch_delivered,
 );
 
 const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
@@ -1162,4 +1163,23 @@ async fn metrics_count_resumable_uploads(backend: Backend) {
         uploaded >= data.len() as f64 && uploaded <= (data.len() + 700_000) as f64,
         "{uploaded}"
     );
+}
+
+async fn shutdown_keeps_what_a_patch_delivered(backend: Backend) {
+    let mut server = Server::start_with(backend, &[("SHUTDOWN_GRACE", "1s")]).await;
+    let token = server.user("alice").await;
+    let data = bytes(2_000_000, 10);
+    let path = create_ok(&server, &token, "restart.iso", data.len()).await;
+    let stream = start_partial_patch(&server, &token, &path, 0, data.len(), &data[..800_000]);
+    wait_for_unfinished_write(&server).await;
+    // SIGTERM while the PATCH waits for more bytes: after the grace period its body ends
+    // as if broken off, and what arrived is recorded before the process exits.
+    server.stop();
+    drop(stream);
+    server.start_again();
+    let offset = wait_for_offset_above(&server, &token, &path, 0).await;
+    assert!(offset > 0 && offset <= 800_000, "{offset}");
+    patch_ok(&server, &token, &path, offset, &data[offset..]).await;
+    assert_eq!(files(&server, &token).await[0]["Hash"], sha(&data));
+    settle(&server, 1).await;
 }
